@@ -1,0 +1,89 @@
+# warmstart: see README.md. `make help` lists the targets.
+
+GO        ?= go
+BIN       := bin/warmstart
+OUT       ?= out/experiment
+ARGS      ?=
+DATA_PKG  := dataset-fashion-mnist
+SYS_DATA  := /usr/share/datasets/fashion-mnist
+DATA_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm
+WASM_ENV  := GOOS=js GOARCH=wasm PATH="$(WASM_EXEC):$$PATH"
+# Packages that must also build and pass as WebAssembly.
+WASM_PKGS := ./nn/...
+
+.DEFAULT_GOAL := help
+.PHONY: help data build experiment run test test-native test-wasm lint fuzz bench clean
+
+help: ## list the targets
+	@echo "warmstart: what unsupervised pretraining buys when labels are scarce"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo
+	@echo "  make experiment ARGS='-seed 2 -epochs 5'   passes flags to the CLI (bin/warmstart experiment -h)"
+
+data: ## make sure the four Fashion-MNIST files are present (installs Debian's package if needed)
+	@echo "== data"
+	@have() { for f in $(DATA_FILES); do [ -f "$$1/$$f" ] || return 1; done; }; \
+	if have data; then echo "using ./data"; exit 0; fi; \
+	if have $(SYS_DATA); then echo "using $(SYS_DATA)"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else \
+		echo "Fashion-MNIST not found in ./data or $(SYS_DATA)."; \
+		echo "Install it as root:  apt-get update && apt-get install -y $(DATA_PKG)"; \
+		echo "or download the four files from https://github.com/zalandoresearch/fashion-mnist"; \
+		echo "into ./data (or pass -data DIR to bin/warmstart):"; \
+		echo "  $(DATA_FILES)"; \
+		exit 1; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No apt-get here: download the four files from https://github.com/zalandoresearch/fashion-mnist into ./data"; \
+		exit 1; \
+	fi; \
+	echo "installing $(DATA_PKG) with apt-get"; \
+	$$SUDO apt-get update && $$SUDO apt-get install -y $(DATA_PKG) && have $(SYS_DATA)
+
+build: ## build the CLI into bin/warmstart
+	@echo "== build"
+	$(GO) build -o $(BIN) ./server
+
+experiment: data build ## run the full experiment headless on the real data, report in out/experiment
+	@echo "== experiment"
+	$(BIN) experiment -out $(OUT) $(ARGS)
+
+run: experiment ## the main job: for now the headless experiment (the browser app comes later)
+
+test: data lint test-native test-wasm ## everything CI runs: vet, unit tests with -race, end-to-end on real data, wasm tests
+	@echo "== all tests passed"
+
+test-native:
+	@echo "== native tests (race detector, short)"
+	$(GO) test -race -short ./...
+	@echo "== native tests (full, end-to-end on real data)"
+	$(GO) test -timeout 25m ./...
+
+test-wasm:
+	@echo "== wasm tests (GOOS=js GOARCH=wasm, Node)"
+	$(WASM_ENV) $(GO) test -short $(WASM_PKGS)
+
+lint: ## gofmt and go vet, native and wasm
+	@echo "== lint"
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
+
+fuzz: ## fuzz the IDX parsers for a while (FUZZTIME=60s each)
+	@echo "== fuzz"
+	$(GO) test -run '^$$' -fuzz FuzzDecodeImages -fuzztime $${FUZZTIME:-60s} ./nn/data
+	$(GO) test -run '^$$' -fuzz FuzzDecodeLabels -fuzztime $${FUZZTIME:-60s} ./nn/data
+
+bench: ## kernel and training-step benchmarks, native and wasm
+	@echo "== bench"
+	$(GO) test -run '^$$' -bench . -benchmem ./nn/...
+	$(WASM_ENV) $(GO) test -run '^$$' -bench . -benchtime 5x ./nn/internal/kernel
+
+clean: ## remove build and run outputs
+	@echo "== clean"
+	rm -rf bin out

@@ -1,0 +1,325 @@
+package kernel
+
+// The per-image kernels below work on a zero-padded image of shape (hp,wp,Cin),
+// so no tap needs a bounds test. For a fixed output pixel and kernel row kh,
+// the three taps kw = 0, 1, 2 read (or write) 3*Cin consecutive elements of
+// the padded image, and the matching kernel rows are the 3*Cin consecutive
+// rows of w starting at row kh*3*Cin (each row holding Cout values). Output
+// channels are processed in blocks of eight held in local variables; the
+// remaining Cout mod 8 channels go through a per-channel path.
+
+// forwardImage computes y (OH,OW,Cout) = conv(xp, w) + bias for one padded
+// image; bias has length Cout.
+func (c *Conv[T]) forwardImage(y, xp, w, bias []T) {
+	cin, cout, s := c.g.Cin, c.g.Cout, c.g.Stride
+	seg := 3 * cin
+	rowPad := c.wp * cin
+	co8 := cout &^ 7
+	w = w[:9*cin*cout]
+	bias = bias[:cout]
+	if cout == 1 {
+		c.forwardImage1(y, xp, w, bias[0])
+		return
+	}
+	for oh := 0; oh < c.oh; oh++ {
+		for ow := 0; ow < c.ow; ow++ {
+			base := oh*s*rowPad + ow*s*cin
+			yp := y[(oh*c.ow+ow)*cout : (oh*c.ow+ow+1)*cout]
+			for co := 0; co < co8; co += 8 {
+				bb := (*[8]T)(bias[co : co+8])
+				a0, a1, a2, a3, a4, a5, a6, a7 := bb[0], bb[1], bb[2], bb[3], bb[4], bb[5], bb[6], bb[7]
+				for kh := range 3 {
+					xs := xp[base+kh*rowPad : base+kh*rowPad+seg]
+					o := kh*seg*cout + co
+					for _, xv := range xs {
+						wr := (*[8]T)(w[o : o+8])
+						a0 += xv * wr[0]
+						a1 += xv * wr[1]
+						a2 += xv * wr[2]
+						a3 += xv * wr[3]
+						a4 += xv * wr[4]
+						a5 += xv * wr[5]
+						a6 += xv * wr[6]
+						a7 += xv * wr[7]
+						o += cout
+					}
+				}
+				yr := (*[8]T)(yp[co : co+8])
+				yr[0], yr[1], yr[2], yr[3] = a0, a1, a2, a3
+				yr[4], yr[5], yr[6], yr[7] = a4, a5, a6, a7
+			}
+			for co := co8; co < cout; co++ {
+				var a0, a1, a2, a3 T
+				for kh := range 3 {
+					xs := xp[base+kh*rowPad : base+kh*rowPad+seg]
+					o := kh*seg*cout + co
+					j := 0
+					for ; j+4 <= len(xs); j += 4 {
+						a0 += xs[j] * w[o]
+						a1 += xs[j+1] * w[o+cout]
+						a2 += xs[j+2] * w[o+2*cout]
+						a3 += xs[j+3] * w[o+3*cout]
+						o += 4 * cout
+					}
+					for ; j < len(xs); j++ {
+						a0 += xs[j] * w[o]
+						o += cout
+					}
+				}
+				yp[co] = bias[co] + ((a0 + a1) + (a2 + a3))
+			}
+		}
+	}
+}
+
+// backInputImage accumulates conv^T(dy, w) for one image into the padded
+// image dxp, which the caller has zeroed.
+func (c *Conv[T]) backInputImage(dxp, dy, w []T) {
+	cin, cout, s := c.g.Cin, c.g.Cout, c.g.Stride
+	seg := 3 * cin
+	rowPad := c.wp * cin
+	co8 := cout &^ 7
+	w = w[:9*cin*cout]
+	if cout == 1 {
+		c.backInputImage1(dxp, dy, w)
+		return
+	}
+	for oh := 0; oh < c.oh; oh++ {
+		for ow := 0; ow < c.ow; ow++ {
+			base := oh*s*rowPad + ow*s*cin
+			dp := dy[(oh*c.ow+ow)*cout : (oh*c.ow+ow+1)*cout]
+			for co := 0; co < co8; co += 8 {
+				d := (*[8]T)(dp[co : co+8])
+				d0, d1, d2, d3, d4, d5, d6, d7 := d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]
+				for kh := range 3 {
+					xs := dxp[base+kh*rowPad : base+kh*rowPad+seg]
+					o := kh*seg*cout + co
+					for j := range xs {
+						wr := (*[8]T)(w[o : o+8])
+						xs[j] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+					}
+				}
+			}
+			for co := co8; co < cout; co++ {
+				d := dp[co]
+				for kh := range 3 {
+					xs := dxp[base+kh*rowPad : base+kh*rowPad+seg]
+					o := kh*seg*cout + co
+					for j := range xs {
+						xs[j] += w[o] * d
+						o += cout
+					}
+				}
+			}
+		}
+	}
+}
+
+// backFilterImage accumulates the kernel gradient of one image into dw,
+// given its padded input xp and output gradient dy.
+func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
+	cin, cout, s := c.g.Cin, c.g.Cout, c.g.Stride
+	seg := 3 * cin
+	rowPad := c.wp * cin
+	co8 := cout &^ 7
+	dw = dw[:9*cin*cout]
+	xstep := s * cin
+	if co8 > 0 {
+		// Blocks of eight output channels: each kernel row r = kh*seg+j
+		// accumulates x(tap) * dy(pixel, co..co+7) over all output pixels.
+		for kh := range 3 {
+			for j := range seg {
+				r := kh*seg + j
+				for co := 0; co < co8; co += 8 {
+					var a0, a1, a2, a3, a4, a5, a6, a7 T
+					for oh := 0; oh < c.oh; oh++ {
+						xo := (oh*s+kh)*rowPad + j
+						do := oh*c.ow*cout + co
+						for range c.ow {
+							xv := xp[xo]
+							d := (*[8]T)(dy[do : do+8])
+							a0 += xv * d[0]
+							a1 += xv * d[1]
+							a2 += xv * d[2]
+							a3 += xv * d[3]
+							a4 += xv * d[4]
+							a5 += xv * d[5]
+							a6 += xv * d[6]
+							a7 += xv * d[7]
+							xo += xstep
+							do += cout
+						}
+					}
+					g := (*[8]T)(dw[r*cout+co : r*cout+co+8])
+					g[0] += a0
+					g[1] += a1
+					g[2] += a2
+					g[3] += a3
+					g[4] += a4
+					g[5] += a5
+					g[6] += a6
+					g[7] += a7
+				}
+			}
+		}
+	}
+	// Remaining output channels one at a time, with blocks of eight
+	// consecutive taps (kw, ci) held in local variables.
+	for co := co8; co < cout; co++ {
+		for kh := range 3 {
+			j := 0
+			for ; j+8 <= seg; j += 8 {
+				var a0, a1, a2, a3, a4, a5, a6, a7 T
+				for oh := 0; oh < c.oh; oh++ {
+					xo := (oh*s+kh)*rowPad + j
+					do := oh*c.ow*cout + co
+					for range c.ow {
+						d := dy[do]
+						xs := (*[8]T)(xp[xo : xo+8])
+						a0 += xs[0] * d
+						a1 += xs[1] * d
+						a2 += xs[2] * d
+						a3 += xs[3] * d
+						a4 += xs[4] * d
+						a5 += xs[5] * d
+						a6 += xs[6] * d
+						a7 += xs[7] * d
+						xo += xstep
+						do += cout
+					}
+				}
+				r := kh*seg + j
+				dw[r*cout+co] += a0
+				dw[(r+1)*cout+co] += a1
+				dw[(r+2)*cout+co] += a2
+				dw[(r+3)*cout+co] += a3
+				dw[(r+4)*cout+co] += a4
+				dw[(r+5)*cout+co] += a5
+				dw[(r+6)*cout+co] += a6
+				dw[(r+7)*cout+co] += a7
+			}
+			for ; j < seg; j++ {
+				var a T
+				for oh := 0; oh < c.oh; oh++ {
+					xo := (oh*s+kh)*rowPad + j
+					do := oh*c.ow*cout + co
+					for range c.ow {
+						a += xp[xo] * dy[do]
+						xo += xstep
+						do += cout
+					}
+				}
+				dw[(kh*seg+j)*cout+co] += a
+			}
+		}
+	}
+}
+
+// forwardImage1 is forwardImage for Cout == 1 with bias value bias, where the kernel rows of one
+// kh are contiguous. It computes four horizontally adjacent output pixels at
+// a time so that each kernel value loaded serves four multiply-adds.
+func (c *Conv[T]) forwardImage1(y, xp, w []T, bias T) {
+	cin, s := c.g.Cin, c.g.Stride
+	seg := 3 * cin
+	rowPad := c.wp * cin
+	xstep := s * cin
+	for oh := 0; oh < c.oh; oh++ {
+		yr := y[oh*c.ow : (oh+1)*c.ow]
+		ow := 0
+		for ; ow+4 <= c.ow; ow += 4 {
+			a0, a1, a2, a3 := bias, bias, bias, bias
+			for kh := range 3 {
+				ws := w[kh*seg : (kh+1)*seg]
+				b := (oh*s+kh)*rowPad + ow*xstep
+				x0 := xp[b : b+seg]
+				x1 := xp[b+xstep : b+xstep+seg]
+				x2 := xp[b+2*xstep : b+2*xstep+seg]
+				x3 := xp[b+3*xstep : b+3*xstep+seg]
+				x0, x1, x2, x3 = x0[:len(ws)], x1[:len(ws)], x2[:len(ws)], x3[:len(ws)]
+				for j, wv := range ws {
+					a0 += x0[j] * wv
+					a1 += x1[j] * wv
+					a2 += x2[j] * wv
+					a3 += x3[j] * wv
+				}
+			}
+			r := (*[4]T)(yr[ow : ow+4])
+			r[0], r[1], r[2], r[3] = a0, a1, a2, a3
+		}
+		for ; ow < c.ow; ow++ {
+			var a0, a1 T
+			for kh := range 3 {
+				ws := w[kh*seg : (kh+1)*seg]
+				b := (oh*s+kh)*rowPad + ow*xstep
+				xs := xp[b : b+seg]
+				xs = xs[:len(ws)]
+				j := 0
+				for ; j+2 <= len(ws); j += 2 {
+					a0 += xs[j] * ws[j]
+					a1 += xs[j+1] * ws[j+1]
+				}
+				for ; j < len(ws); j++ {
+					a0 += xs[j] * ws[j]
+				}
+			}
+			yr[ow] = bias + (a0 + a1)
+		}
+	}
+}
+
+// backInputImage1 is backInputImage for Cout == 1, where the kernel rows of
+// one kh are contiguous.
+func (c *Conv[T]) backInputImage1(dxp, dy, w []T) {
+	cin, s := c.g.Cin, c.g.Stride
+	seg := 3 * cin
+	rowPad := c.wp * cin
+	for oh := 0; oh < c.oh; oh++ {
+		ow := 0
+		if s == 1 {
+			// Four adjacent output pixels scatter into six consecutive
+			// padded pixels; gather the contributions to each of those
+			// once instead of updating it up to three times.
+			for ; ow+4 <= c.ow; ow += 4 {
+				d := (*[4]T)(dy[oh*c.ow+ow : oh*c.ow+ow+4])
+				d0, d1, d2, d3 := d[0], d[1], d[2], d[3]
+				for kh := range 3 {
+					w0 := w[kh*seg : kh*seg+cin]
+					w1 := w[kh*seg+cin : kh*seg+2*cin]
+					w2 := w[kh*seg+2*cin : kh*seg+3*cin]
+					b := (oh+kh)*rowPad + ow*cin
+					x0 := dxp[b : b+cin]
+					x1 := dxp[b+cin : b+2*cin]
+					x2 := dxp[b+2*cin : b+3*cin]
+					x3 := dxp[b+3*cin : b+4*cin]
+					x4 := dxp[b+4*cin : b+5*cin]
+					x5 := dxp[b+5*cin : b+6*cin]
+					w1, w2 = w1[:len(w0)], w2[:len(w0)]
+					x0, x1, x2, x3, x4, x5 = x0[:len(w0)], x1[:len(w0)], x2[:len(w0)], x3[:len(w0)], x4[:len(w0)], x5[:len(w0)]
+					for i, v0 := range w0 {
+						v1, v2 := w1[i], w2[i]
+						x0[i] += v0 * d0
+						x1[i] += v1*d0 + v0*d1
+						x2[i] += (v2*d0 + v1*d1) + v0*d2
+						x3[i] += (v2*d1 + v1*d2) + v0*d3
+						x4[i] += v2*d2 + v1*d3
+						x5[i] += v2 * d3
+					}
+				}
+			}
+		}
+		for ; ow < c.ow; ow++ {
+			d := dy[oh*c.ow+ow]
+			base := oh*s*rowPad + ow*s*cin
+			for kh := range 3 {
+				ws := w[kh*seg : (kh+1)*seg]
+				xs := dxp[base+kh*rowPad : base+kh*rowPad+seg]
+				xs = xs[:len(ws)]
+				for j, wv := range ws {
+					xs[j] += wv * d
+				}
+			}
+		}
+	}
+}
