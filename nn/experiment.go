@@ -1,0 +1,276 @@
+package nn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"warmstart/nn/data"
+)
+
+// ErrData is wrapped when the dataset lacks what the selected phases need.
+var ErrData = errors.New("nn: dataset incomplete")
+
+// NeededParts returns the dataset files the phases of cfg read: the train
+// images for the DAE (never the train labels), the t10k images and labels
+// for the classifiers.
+func NeededParts(cfg *Config) data.Part {
+	var p data.Part
+	if cfg.Runs(PhaseDAE) {
+		p |= data.TrainImages
+	}
+	if cfg.Runs(PhaseBaseline) || cfg.Runs(PhasePretrained) || cfg.Runs(PhaseFineTune) {
+		p |= data.TestImages | data.TestLabels
+	}
+	return p
+}
+
+// Run runs the phases of cfg on ds and returns the report and the
+// trained models by phase. It stops at the next batch when ctx is
+// cancelled and then returns the phases that finished, with
+// Report.Interrupted set, together with the error; a failure in a phase
+// does the same. The report is nil only when cfg or ds are invalid.
+func Run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer) (*Report, map[Phase]*Model, error) {
+	return run(ctx, ds, cfg, obs, hooks{})
+}
+
+// hooks let tests look inside a run and inject deliberate defects, to
+// show that the end-to-end checks can fail. The zero value does nothing.
+type hooks struct {
+	// phaseStart, if set, sees each phase's model before it trains.
+	phaseStart func(p Phase, m *Model)
+	// gradHook, if set, may alter every gradient before each update.
+	gradHook func(p Phase, param int, g []float32)
+	// randomEncoder gives the pretrained CNN a fresh random encoder
+	// instead of the DAE's, the bug of case C03.
+	randomEncoder bool
+}
+
+func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, h hooks) (*Report, map[Phase]*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := checkDataset(ds, &cfg); err != nil {
+		return nil, nil, err
+	}
+	r := &runner{
+		ctx: ctx, ds: ds, cfg: cfg, obs: obs, hooks: h,
+		rep:    &Report{Provenance: CurrentProvenance(cfg.Seed), Config: cfg},
+		models: map[Phase]*Model{},
+	}
+	start := time.Now()
+	err := r.run()
+	r.rep.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		r.rep.Interrupted = true
+		r.rep.Error = err.Error()
+	}
+	return r.rep, r.models, err
+}
+
+func checkDataset(ds *data.Dataset, cfg *Config) error {
+	need := NeededParts(cfg)
+	if ds == nil {
+		return fmt.Errorf("%w: no dataset", ErrData)
+	}
+	if need&data.TrainImages != 0 && ds.Train == nil {
+		return fmt.Errorf("%w: phase dae needs the train images (%s)", ErrData, data.TrainImagesFile)
+	}
+	if need&data.TestImages != 0 && (ds.Test == nil || ds.TestLabels == nil) {
+		return fmt.Errorf("%w: the classifiers need the t10k images and labels (%s, %s)",
+			ErrData, data.TestImagesFile, data.TestLabelsFile)
+	}
+	for _, im := range []*data.Images{ds.Train, ds.Test} {
+		if im != nil && (im.Rows != imgSide || im.Cols != imgSide) {
+			return fmt.Errorf("%w: images are %dx%d, the models take %dx%d", ErrData, im.Rows, im.Cols, imgSide, imgSide)
+		}
+	}
+	return nil
+}
+
+// runner holds one experiment's state while it runs.
+type runner struct {
+	ctx    context.Context
+	ds     *data.Dataset
+	cfg    Config
+	obs    Observer
+	hooks  hooks
+	splits data.Splits
+
+	rep    *Report
+	models map[Phase]*Model
+}
+
+func (r *runner) run() error {
+	sc := r.cfg.Splits
+	nTrain := 0
+	if r.ds.Train != nil {
+		nTrain = r.ds.Train.N
+	}
+	if NeededParts(&r.cfg)&data.TrainImages == 0 {
+		sc.UnsupTrain, sc.UnsupVal, nTrain = 0, 0, 0
+	}
+	if NeededParts(&r.cfg)&data.TestLabels == 0 {
+		sc.SupTrain, sc.SupVal, sc.SupTest = 0, 0, 0
+	}
+	var err error
+	if r.splits, err = data.MakeSplits(sc, nTrain, r.ds.TestLabels, Stream(r.cfg.Seed, streamSplits)); err != nil {
+		return fmt.Errorf("splits: %w", err)
+	}
+
+	if r.cfg.Runs(PhaseBaseline) {
+		m, err := r.newCNN()
+		if err != nil {
+			return err
+		}
+		if r.rep.Baseline, err = r.classifier(PhaseBaseline, m, true); err != nil {
+			return err
+		}
+	}
+	var dae *Model
+	if r.cfg.Runs(PhaseDAE) {
+		if dae, r.rep.DAE, err = r.autoencoder(); err != nil {
+			return err
+		}
+		r.rep.EncoderPretrained = r.cfg.DAE.Epochs > 0
+	}
+	if r.cfg.Runs(PhasePretrained) {
+		m, err := r.newCNN()
+		if err != nil {
+			return err
+		}
+		if !r.hooks.randomEncoder {
+			CopyEncoder(m, dae)
+		}
+		if r.rep.Pretrained, err = r.classifier(PhasePretrained, m, false); err != nil {
+			return err
+		}
+	}
+	if r.cfg.Runs(PhaseFineTune) {
+		m := r.models[PhasePretrained].Clone()
+		if r.rep.FineTuned, err = r.classifier(PhaseFineTune, m, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newNet wraps m for training in phase p, with the run's hooks.
+func (r *runner) newNet(p Phase, m *Model, trainable []bool, lr float64) *net {
+	if r.hooks.phaseStart != nil {
+		r.hooks.phaseStart(p, m)
+	}
+	n := newNet(m, trainable, lr)
+	if h := r.hooks.gradHook; h != nil {
+		n.gradHook = func(i int, g []float32) { h(p, i, g) }
+	}
+	return n
+}
+
+// newCNN returns a classifier with the baseline's own Glorot encoder and
+// the dense head that both classifiers share, each from its own stream.
+func (r *runner) newCNN() (*Model, error) {
+	m, err := NewModel(ArchCNN, Stream(r.cfg.Seed, streamInitHead))
+	if err != nil {
+		return nil, err
+	}
+	enc, err := NewModel(ArchCNN, Stream(r.cfg.Seed, streamInitEncoder))
+	if err != nil {
+		return nil, err
+	}
+	CopyEncoder(m, enc)
+	return m, nil
+}
+
+// classifier trains m as phase p on the supervised split, with the
+// encoder frozen unless trainEncoder, and evaluates it.
+func (r *runner) classifier(p Phase, m *Model, trainEncoder bool) (*ClassifierResult, error) {
+	tr := r.cfg.TrainFor(p)
+	trainable := make([]bool, len(m.Params))
+	for i := range trainable {
+		trainable[i] = trainEncoder || i >= numEncoderTensors
+	}
+	n := r.newNet(p, m, trainable, tr.LearningRate)
+	defer n.close()
+	order := streamOrderCNN
+	if p == PhaseFineTune {
+		order = streamOrderFT
+	}
+	f := &fitter{ctx: r.ctx, phase: p, tr: tr, obs: r.obs, order: Stream(r.cfg.Seed, order)}
+	im, labels, s := r.ds.Test, r.ds.TestLabels, r.splits
+
+	start := time.Now()
+	hist, err := f.epochs(n, s.SupTrain, classifierStep(im, labels), func() (float64, float64, error) {
+		ev, _, err := evalClassifier(n, im, labels, s.SupVal, tr.BatchSize)
+		return ev.Loss, ev.Accuracy, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	res := &ClassifierResult{Phase: p, History: hist}
+	if res.Train, _, err = evalClassifier(n, im, labels, s.SupTrain, tr.BatchSize); err != nil {
+		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
+	}
+	if res.Val, _, err = evalClassifier(n, im, labels, s.SupVal, tr.BatchSize); err != nil {
+		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
+	}
+	if res.Test, res.Predictions, err = evalClassifier(n, im, labels, s.SupTest, tr.BatchSize); err != nil {
+		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
+	}
+	var total [NumClasses]int
+	for k, i := range s.SupTest {
+		t := labels[i]
+		res.Confusion[t][res.Predictions[k]]++
+		total[t]++
+	}
+	for c := range total {
+		if total[c] > 0 {
+			res.PerClass[c] = float64(res.Confusion[c][c]) / float64(total[c])
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	r.models[p] = m
+	return res, nil
+}
+
+// autoencoder trains the DAE on the unsupervised split and evaluates it.
+func (r *runner) autoencoder() (*Model, *DAEResult, error) {
+	tr := r.cfg.DAE
+	m, err := NewModel(ArchDAE, Stream(r.cfg.Seed, streamInitDAE))
+	if err != nil {
+		return nil, nil, err
+	}
+	trainable := make([]bool, len(m.Params))
+	for i := range trainable {
+		trainable[i] = true
+	}
+	n := r.newNet(PhaseDAE, m, trainable, tr.LearningRate)
+	defer n.close()
+	f := &fitter{ctx: r.ctx, phase: PhaseDAE, tr: tr, obs: r.obs, order: Stream(r.cfg.Seed, streamOrderDAE)}
+	im, s, sigma := r.ds.Train, r.splits, r.cfg.Noise
+	valMSE := func(grid *SampleGrid) (float64, error) {
+		return evalDAE(n, im, s.UnsupVal, sigma, Stream(r.cfg.Seed, streamNoiseVal), tr.BatchSize, grid)
+	}
+
+	start := time.Now()
+	noise := Stream(r.cfg.Seed, streamNoiseTrain)
+	hist, err := f.epochs(n, s.UnsupTrain, daeStep(im, sigma, noise), func() (float64, float64, error) {
+		l, err := valMSE(nil)
+		return l, 0, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dae: %w", err)
+	}
+	res := &DAEResult{History: hist, Grid: SampleGrid{N: r.cfg.GridImages}}
+	if res.ValMSE, err = valMSE(&res.Grid); err != nil {
+		return nil, nil, fmt.Errorf("dae: evaluate: %w", err)
+	}
+	trainNoise := Stream(r.cfg.Seed, streamNoiseTrainEval)
+	if res.TrainMSE, err = evalDAE(n, im, s.UnsupTrain, sigma, trainNoise, tr.BatchSize, nil); err != nil {
+		return nil, nil, fmt.Errorf("dae: evaluate: %w", err)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	r.models[PhaseDAE] = m
+	return m, res, nil
+}
