@@ -231,6 +231,7 @@ func (r *runner) classifier(p Phase, m *Model, trainEncoder bool) (*ClassifierRe
 	}
 	res.Seconds = time.Since(start).Seconds()
 	r.models[p] = m
+	f.end()
 	return res, nil
 }
 
@@ -272,5 +273,6 @@ func (r *runner) autoencoder() (*Model, *DAEResult, error) {
 	}
 	res.Seconds = time.Since(start).Seconds()
 	r.models[PhaseDAE] = m
+	f.end()
 	return m, res, nil
 }

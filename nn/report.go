@@ -19,7 +19,8 @@ const (
 	EventPhaseStart EventKind = iota // a phase begins; Epochs and Batches are set
 	EventBatch                       // a training batch finished
 	EventEpoch                       // an epoch finished, validation included; Stats is set
-	EventPhaseEnd                    // a phase finished
+	EventEvaluate                    // training done; the final evaluation on every split begins
+	EventPhaseEnd                    // a phase finished, evaluation included
 )
 
 // Event describes progress. Counters are 1-based; Loss and Accuracy are

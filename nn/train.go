@@ -60,6 +60,7 @@ type fitter struct {
 	tr    Train
 	obs   Observer
 	order *rand.Rand // batch order, reshuffled every epoch
+	clock clock
 }
 
 // batches returns how many batches an epoch of n images has; the last,
@@ -74,9 +75,10 @@ func (f *fitter) epochs(n *net, idx []int,
 	validate func() (loss, acc float64, err error),
 ) ([]EpochStats, error) {
 	var hist []EpochStats
-	c := clock{phaseStart: time.Now()}
+	c := &f.clock
+	c.phaseStart = time.Now()
 	nb := f.batches(len(idx))
-	f.emit(Event{Kind: EventPhaseStart, Epochs: f.tr.Epochs, Batches: nb}, &c)
+	f.emit(Event{Kind: EventPhaseStart, Epochs: f.tr.Epochs, Batches: nb}, c)
 	perm := append([]int(nil), idx...)
 	for e := 1; e <= f.tr.Epochs; e++ {
 		f.order.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -101,7 +103,7 @@ func (f *fitter) epochs(n *net, idx []int,
 			f.emit(Event{
 				Kind: EventBatch, Epoch: e, Epochs: f.tr.Epochs, Batch: b + 1, Batches: nb,
 				Loss: lossSum / float64(c.images), Accuracy: float64(correct) / float64(c.images),
-			}, &c)
+			}, c)
 		}
 		st := EpochStats{
 			Epoch:        e,
@@ -118,10 +120,15 @@ func (f *fitter) epochs(n *net, idx []int,
 		f.emit(Event{
 			Kind: EventEpoch, Epoch: e, Epochs: f.tr.Epochs, Batch: nb, Batches: nb,
 			Loss: st.TrainLoss, Accuracy: st.TrainAcc, Stats: &hist[len(hist)-1],
-		}, &c)
+		}, c)
 	}
-	f.emit(Event{Kind: EventPhaseEnd, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs, Batch: nb, Batches: nb}, &c)
+	f.emit(Event{Kind: EventEvaluate, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs, Batch: nb, Batches: nb}, c)
 	return hist, nil
+}
+
+// end reports that the phase, final evaluation included, is over.
+func (f *fitter) end() {
+	f.emit(Event{Kind: EventPhaseEnd, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs}, &f.clock)
 }
 
 func (f *fitter) emit(ev Event, c *clock) {

@@ -214,18 +214,18 @@ func matchCounts(labelsFile string, im *Images, labels []uint8) error {
 // order: ./data (filled by make data), then the Debian package's directory.
 var DefaultDirs = []string{"data", "/usr/share/datasets/fashion-mnist"}
 
-// Locate returns the first directory holding all four dataset files: only
-// flagDir if it is non-empty, else the first of [DefaultDirs]. Its error,
-// which wraps fs.ErrNotExist, says where it looked, what was missing and how
-// to get the files.
-func Locate(flagDir string) (string, error) {
+// Locate returns the first directory holding the dataset files of parts
+// (all four for [AllParts]): only flagDir if it is non-empty, else the first
+// of [DefaultDirs] that has them. Its error, which wraps fs.ErrNotExist, says
+// where it looked, what was missing and how to get the files.
+func Locate(flagDir string, parts Part) (string, error) {
 	dirs := DefaultDirs
 	if flagDir != "" {
 		dirs = []string{flagDir}
 	}
 	var notes []string
 	for _, dir := range dirs {
-		missing, err := missingFiles(dir)
+		missing, err := missingFiles(dir, parts)
 		if err != nil {
 			notes = append(notes, err.Error())
 			continue
@@ -241,8 +241,9 @@ func Locate(flagDir string) (string, error) {
 		strings.Join(notes, "; "), fs.ErrNotExist)
 }
 
-// missingFiles lists the dataset files that dir lacks as regular files.
-func missingFiles(dir string) ([]string, error) {
+// missingFiles lists the dataset files of parts that dir lacks as regular
+// files.
+func missingFiles(dir string, parts Part) ([]string, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -255,6 +256,9 @@ func missingFiles(dir string) ([]string, error) {
 	}
 	var missing []string
 	for _, f := range published {
+		if parts&f.Part == 0 {
+			continue
+		}
 		st, err := os.Stat(filepath.Join(dir, f.Name))
 		if err != nil || !st.Mode().IsRegular() {
 			missing = append(missing, f.Name)

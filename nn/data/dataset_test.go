@@ -255,7 +255,7 @@ func TestLocate(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope")
 
 	t.Run("flag dir", func(t *testing.T) {
-		got, err := Locate(full)
+		got, err := Locate(full, AllParts)
 		if err != nil || got != full {
 			t.Errorf("got %q, %v, want %q, nil", got, err, full)
 		}
@@ -264,7 +264,7 @@ func TestLocate(t *testing.T) {
 		saved := DefaultDirs
 		t.Cleanup(func() { DefaultDirs = saved })
 		DefaultDirs = []string{missing, partial, full}
-		got, err := Locate("")
+		got, err := Locate("", AllParts)
 		if err != nil || got != full {
 			t.Errorf("got %q, %v, want %q, nil", got, err, full)
 		}
@@ -273,18 +273,27 @@ func TestLocate(t *testing.T) {
 		saved := DefaultDirs
 		t.Cleanup(func() { DefaultDirs = saved })
 		DefaultDirs = []string{full}
-		_, err := Locate(partial)
+		_, err := Locate(partial, AllParts)
 		for _, s := range []string{partial, TrainLabelsFile, TestLabelsFile} {
 			if err == nil || !strings.Contains(err.Error(), s) {
 				t.Errorf("got %v, want an error containing %q", err, s)
 			}
 		}
 	})
+	t.Run("only the parts asked for", func(t *testing.T) {
+		saved := DefaultDirs
+		t.Cleanup(func() { DefaultDirs = saved })
+		DefaultDirs = []string{missing, partial, full}
+		got, err := Locate("", TrainImages)
+		if err != nil || got != partial {
+			t.Errorf("got %q, %v, want %q, nil", got, err, partial)
+		}
+	})
 	t.Run("not found", func(t *testing.T) {
 		saved := DefaultDirs
 		t.Cleanup(func() { DefaultDirs = saved })
 		DefaultDirs = []string{missing, partial}
-		_, err := Locate("")
+		_, err := Locate("", AllParts)
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("got %v, want it to wrap fs.ErrNotExist", err)
 		}

@@ -16,7 +16,7 @@ import (
 
 // loadReal locates and loads the real dataset once for all tests.
 var loadReal = sync.OnceValues(func() (*Dataset, error) {
-	dir, err := Locate("")
+	dir, err := Locate("", AllParts)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func copyFile(t *testing.T, src, dst string) {
 }
 
 func BenchmarkLoadAll(b *testing.B) {
-	dir, err := Locate("")
+	dir, err := Locate("", AllParts)
 	if err != nil {
 		b.Skip(err)
 	}

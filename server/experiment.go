@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"warmstart/nn"
+	"warmstart/nn/data"
+	"warmstart/server/internal/atomicfile"
+	"warmstart/server/internal/progress"
+	"warmstart/server/internal/report"
+)
+
+// experimentOptions are the experiment flags that do not change the
+// numbers, only where data comes from and where results go.
+type experimentOptions struct {
+	DataDir    string // "" means data.Locate's default search
+	OutDir     string // "" means a fresh directory under out/
+	Threads    int    // GOMAXPROCS; 0 keeps all cores
+	SaveModels bool
+	Quiet      bool
+}
+
+// usageError is an error in the command line: the command exits with
+// status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// experimentFlags is the flag set of the experiment command and the
+// variables it fills.
+type experimentFlags struct {
+	fs *flag.FlagSet
+
+	seed        uint64
+	phases      string
+	epochs      int
+	batch       int
+	lr          float64
+	finetuneLR  float64
+	noise       float64
+	randomSplit bool
+	grid        int
+	phaseEpochs map[nn.Phase]*int
+	phaseBatch  map[nn.Phase]*int
+	splits      data.SplitConfig
+	opts        experimentOptions
+}
+
+func newExperimentFlags() *experimentFlags {
+	def := nn.DefaultConfig()
+	f := &experimentFlags{
+		fs:          flag.NewFlagSet("experiment", flag.ContinueOnError),
+		phaseEpochs: map[nn.Phase]*int{},
+		phaseBatch:  map[nn.Phase]*int{},
+	}
+	fs := f.fs
+	fs.SetOutput(io.Discard)
+	fs.Uint64Var(&f.seed, "seed", def.Seed,
+		"`seed` of every random stream (splits, initial weights, batch order, noise)")
+	fs.StringVar(&f.phases, "phases", "all",
+		"comma-separated `list` of phases to run: baseline, dae, pretrained, finetune, or all")
+	fs.IntVar(&f.epochs, "epochs", def.Baseline.Epochs,
+		"epochs of every phase; the per-phase flags override it")
+	fs.IntVar(&f.batch, "batch", def.Baseline.BatchSize,
+		"batch `size` of every phase; the per-phase flags override it")
+	for _, p := range nn.AllPhases {
+		t := def.TrainFor(p)
+		f.phaseEpochs[p] = fs.Int(string(p)+"-epochs", t.Epochs, "epochs of phase "+string(p))
+		f.phaseBatch[p] = fs.Int(string(p)+"-batch", t.BatchSize, "batch `size` of phase "+string(p))
+	}
+	fs.Float64Var(&f.lr, "lr", def.Baseline.LearningRate,
+		"Adam learning `rate` of phases baseline, dae and pretrained")
+	fs.Float64Var(&f.finetuneLR, "finetune-lr", def.FineTune.LearningRate,
+		"Adam learning `rate` of phase finetune")
+	fs.Float64Var(&f.noise, "noise", def.Noise,
+		"standard deviation `sigma` of the DAE's Gaussian corruption")
+	fs.IntVar(&f.splits.UnsupTrain, "unsup-train", def.Splits.UnsupTrain,
+		"unlabeled training images for the DAE")
+	fs.IntVar(&f.splits.UnsupVal, "unsup-val", def.Splits.UnsupVal,
+		"unlabeled validation images for the DAE")
+	fs.IntVar(&f.splits.SupTrain, "sup-train", def.Splits.SupTrain,
+		"labeled training images for the classifiers")
+	fs.IntVar(&f.splits.SupVal, "sup-val", def.Splits.SupVal,
+		"labeled validation images for the classifiers")
+	fs.IntVar(&f.splits.SupTest, "sup-test", def.Splits.SupTest,
+		"labeled test images for the classifiers")
+	fs.BoolVar(&f.randomSplit, "random-split", !def.Splits.Stratified,
+		"draw the labeled splits by plain random sampling instead of stratified by class")
+	fs.IntVar(&f.grid, "grid", def.GridImages,
+		"validation `images` in the clean / noisy / denoised sample grid")
+	fs.StringVar(&f.opts.DataDir, "data", "",
+		"`directory` of the Fashion-MNIST files (default: ./data, then /usr/share/datasets/fashion-mnist)")
+	fs.StringVar(&f.opts.OutDir, "out", "",
+		"output `directory`, created if needed (default: out/<UTC time>-seed<seed>)")
+	fs.IntVar(&f.opts.Threads, "threads", 0,
+		"`n` threads for training (GOMAXPROCS); 0 uses every core")
+	fs.BoolVar(&f.opts.SaveModels, "save-models", false,
+		"also write each trained model as <phase>.model in the output directory")
+	fs.BoolVar(&f.opts.Quiet, "quiet", false,
+		"show no progress; log only warnings and errors")
+	return f
+}
+
+// parseExperimentFlags maps the experiment command's arguments to the
+// configuration of the run and the options around it. Flags left out keep
+// [nn.DefaultConfig]'s values; -epochs and -batch set every phase and the
+// per-phase flags then override them. The configuration is validated. Every
+// error is a usageError, and flag.ErrHelp is returned as is for -h.
+func parseExperimentFlags(args []string) (nn.Config, experimentOptions, error) {
+	f := newExperimentFlags()
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nn.Config{}, experimentOptions{}, err
+		}
+		return nn.Config{}, experimentOptions{}, usageError{err}
+	}
+	if f.fs.NArg() > 0 {
+		return nn.Config{}, experimentOptions{}, usageErrorf("unexpected argument %q", f.fs.Arg(0))
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	cfg := nn.DefaultConfig()
+	cfg.Seed = f.seed
+	phases, err := nn.ParsePhases(f.phases)
+	if err != nil {
+		return nn.Config{}, experimentOptions{}, usageErrorf("-phases: %w", err)
+	}
+	cfg.Phases = phases
+	for _, p := range nn.AllPhases {
+		t := trainOf(&cfg, p)
+		if set["epochs"] {
+			t.Epochs = f.epochs
+		}
+		if set[string(p)+"-epochs"] {
+			t.Epochs = *f.phaseEpochs[p]
+		}
+		if set["batch"] {
+			t.BatchSize = f.batch
+		}
+		if set[string(p)+"-batch"] {
+			t.BatchSize = *f.phaseBatch[p]
+		}
+		if p == nn.PhaseFineTune {
+			t.LearningRate = f.finetuneLR
+		} else {
+			t.LearningRate = f.lr
+		}
+	}
+	cfg.Noise = f.noise
+	cfg.Splits = f.splits
+	cfg.Splits.Stratified = !f.randomSplit
+	cfg.GridImages = f.grid
+
+	if f.opts.Threads < 0 {
+		return nn.Config{}, experimentOptions{}, usageErrorf("-threads %d is negative", f.opts.Threads)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nn.Config{}, experimentOptions{}, usageError{err}
+	}
+	return cfg, f.opts, nil
+}
+
+// trainOf returns the settings of phase p inside cfg, for editing.
+func trainOf(cfg *nn.Config, p nn.Phase) *nn.Train {
+	switch p {
+	case nn.PhaseBaseline:
+		return &cfg.Baseline
+	case nn.PhaseDAE:
+		return &cfg.DAE
+	case nn.PhasePretrained:
+		return &cfg.Pretrained
+	default:
+		return &cfg.FineTune
+	}
+}
+
+func printExperimentUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage: warmstart experiment [flags]
+
+Trains the phases of the experiment on Fashion-MNIST and writes report.md,
+results.json and PNG plots into the output directory. Without flags it runs
+the published design: all four phases, 10 epochs each, batch 256, seed 1.
+Ctrl-C stops at the next batch and still reports the finished phases (exit
+status 130); a second Ctrl-C quits at once.
+
+Examples:
+  warmstart experiment -seed 2 -out out/seed2
+  warmstart experiment -phases dae -epochs 1 -unsup-train 6000
+
+Flags:
+`)
+	f := newExperimentFlags()
+	f.fs.SetOutput(w)
+	f.fs.PrintDefaults()
+}
+
+// experiment runs the experiment command and returns the exit status.
+func (a *app) experiment(ctx context.Context, args []string) int {
+	cfg, opts, err := parseExperimentFlags(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printExperimentUsage(a.stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(a.stderr, "warmstart experiment: %v\nRun 'warmstart experiment -h' for usage.\n", err)
+		return exitUsage
+	}
+	if opts.Threads > 0 {
+		runtime.GOMAXPROCS(opts.Threads)
+	}
+	if opts.Quiet {
+		a.level.Set(slog.LevelWarn)
+	}
+	if opts.OutDir == "" {
+		opts.OutDir = filepath.Join("out",
+			time.Now().UTC().Format("20060102-150405")+"-seed"+strconv.FormatUint(cfg.Seed, 10))
+	}
+	logConfig(a.log, cfg, opts)
+
+	// Check, then compute: the output directory and the data come first, so
+	// that a typo fails before hours of training rather than after.
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		a.log.Error("create output directory", "err", err)
+		return exitError
+	}
+	ds, err := a.loadData(cfg, opts.DataDir)
+	if err != nil {
+		a.log.Error("load data", "err", err)
+		return exitError
+	}
+
+	// The first Ctrl-C cancels ctx and restores the default handling, so a
+	// second one ends the process at once.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+
+	var obs nn.Observer = func(nn.Event) {}
+	if !opts.Quiet {
+		obs = progress.New(a.log, progress.Options{Terminal: a.term}).Observe
+	}
+	rep, models, runErr := nn.Run(ctx, ds, cfg, obs)
+	interrupted := ctx.Err() != nil
+	if rep == nil {
+		a.log.Error("run experiment", "err", runErr)
+		return exitError
+	}
+
+	status := exitOK
+	switch {
+	case interrupted:
+		a.log.Warn("interrupted; reporting the phases that finished")
+		status = exitInterrupted
+	case runErr != nil:
+		a.log.Error("run experiment; reporting the phases that finished", "err", runErr)
+		status = exitError
+	}
+	if err := report.Write(opts.OutDir, rep); err != nil {
+		a.log.Error("write report", "err", err)
+		return exitError
+	}
+	if opts.SaveModels {
+		if err := saveModels(a.log, opts.OutDir, rep, models); err != nil {
+			a.log.Error("save models", "err", err)
+			return exitError
+		}
+	}
+	path := filepath.Join(opts.OutDir, report.MarkdownFile)
+	a.log.Info("report written", "path", path, "seconds", strconv.FormatFloat(rep.Seconds, 'f', 1, 64))
+	fmt.Fprintln(a.stdout, path)
+	return status
+}
+
+// loadData loads the parts of Fashion-MNIST that cfg needs, from dir or,
+// when dir is empty, from the first default directory that has them.
+func (a *app) loadData(cfg nn.Config, dir string) (*data.Dataset, error) {
+	if dir == "" {
+		var err error
+		if dir, err = data.Locate("", nn.NeededParts(&cfg)); err != nil {
+			return nil, err
+		}
+	}
+	parts := nn.NeededParts(&cfg)
+	start := time.Now()
+	ds, err := data.Load(dir, parts)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("data", "dir", dir, "parts", parts.String(),
+		"elapsed", time.Since(start).Round(time.Millisecond))
+	return ds, nil
+}
+
+// logConfig dumps the whole configuration at the start of a run.
+func logConfig(log *slog.Logger, cfg nn.Config, opts experimentOptions) {
+	phases := make([]string, len(cfg.Phases))
+	for i, p := range cfg.Phases {
+		phases[i] = string(p)
+	}
+	attrs := []any{
+		"seed", cfg.Seed,
+		"phases", strings.Join(phases, ","),
+	}
+	for _, p := range cfg.Phases {
+		t := cfg.TrainFor(p)
+		attrs = append(attrs, slog.Group(string(p),
+			"epochs", t.Epochs, "batch", t.BatchSize, "lr", t.LearningRate))
+	}
+	s := cfg.Splits
+	attrs = append(attrs,
+		"noise", cfg.Noise,
+		slog.Group("splits", "unsup_train", s.UnsupTrain, "unsup_val", s.UnsupVal,
+			"sup_train", s.SupTrain, "sup_val", s.SupVal, "sup_test", s.SupTest,
+			"stratified", s.Stratified),
+		"grid", cfg.GridImages,
+		"threads", runtime.GOMAXPROCS(0),
+		"cpus", runtime.NumCPU(),
+		"out", opts.OutDir)
+	log.Info("config", attrs...)
+}
+
+// saveModels writes each trained model as <phase>.model in dir, in run
+// order, with the run's provenance in the file header.
+func saveModels(log *slog.Logger, dir string, rep *nn.Report, models map[nn.Phase]*nn.Model) error {
+	cfgJSON, err := json.Marshal(rep.Config)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	pv := rep.Provenance
+	for _, p := range nn.AllPhases {
+		m, ok := models[p]
+		if !ok || m == nil {
+			continue
+		}
+		meta := map[string]string{
+			"phase":        string(p),
+			"arch":         string(m.Arch),
+			"seed":         strconv.FormatUint(rep.Config.Seed, 10),
+			"module":       pv.Module,
+			"vcs_revision": pv.VCSRevision,
+			"vcs_modified": strconv.FormatBool(pv.VCSModified),
+			"go_version":   pv.GoVersion,
+			"platform":     pv.GOOS + "/" + pv.GOARCH,
+			"started":      pv.Started.UTC().Format(time.RFC3339),
+			"config":       string(cfgJSON),
+		}
+		if p == nn.PhasePretrained || p == nn.PhaseFineTune {
+			meta["encoder_pretrained"] = strconv.FormatBool(rep.EncoderPretrained)
+		}
+		path := filepath.Join(dir, string(p)+".model")
+		err := atomicfile.Write(path, func(w io.Writer) error { return nn.WriteModel(w, m, meta) })
+		if err != nil {
+			return err
+		}
+		log.Info("model saved", "phase", p, "path", path, "params", m.NumParams())
+	}
+	return nil
+}
