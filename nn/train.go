@@ -78,7 +78,7 @@ func (f *fitter) epochs(n *net, idx []int,
 	c := &f.clock
 	c.phaseStart = time.Now()
 	nb := f.batches(len(idx))
-	f.emit(Event{Kind: EventPhaseStart, Epochs: f.tr.Epochs, Batches: nb}, c)
+	f.emit(Event{Kind: EventPhaseStart, Epochs: f.tr.Epochs, Batches: nb})
 	perm := append([]int(nil), idx...)
 	for e := 1; e <= f.tr.Epochs; e++ {
 		f.order.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -103,7 +103,7 @@ func (f *fitter) epochs(n *net, idx []int,
 			f.emit(Event{
 				Kind: EventBatch, Epoch: e, Epochs: f.tr.Epochs, Batch: b + 1, Batches: nb,
 				Loss: lossSum / float64(c.images), Accuracy: float64(correct) / float64(c.images),
-			}, c)
+			})
 		}
 		st := EpochStats{
 			Epoch:        e,
@@ -119,26 +119,28 @@ func (f *fitter) epochs(n *net, idx []int,
 		hist = append(hist, st)
 		f.emit(Event{
 			Kind: EventEpoch, Epoch: e, Epochs: f.tr.Epochs, Batch: nb, Batches: nb,
-			Loss: st.TrainLoss, Accuracy: st.TrainAcc, Stats: &hist[len(hist)-1],
-		}, c)
+			Loss: st.TrainLoss, Accuracy: st.TrainAcc, ImagesPerSec: st.ImagesPerSec, Stats: &st,
+		})
 	}
-	f.emit(Event{Kind: EventEvaluate, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs, Batch: nb, Batches: nb}, c)
+	f.emit(Event{Kind: EventEvaluate, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs, Batch: nb, Batches: nb})
 	return hist, nil
 }
 
 // end reports that the phase, final evaluation included, is over.
 func (f *fitter) end() {
-	f.emit(Event{Kind: EventPhaseEnd, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs}, &f.clock)
+	f.emit(Event{Kind: EventPhaseEnd, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs})
 }
 
-func (f *fitter) emit(ev Event, c *clock) {
+// emit sends ev to the observer, stamped with the phase, the time since
+// it started and, unless ev has it already, the epoch's throughput.
+func (f *fitter) emit(ev Event) {
 	if f.obs == nil {
 		return
 	}
 	ev.Phase = f.phase
-	ev.Elapsed = time.Since(c.phaseStart)
-	if ev.Kind != EventPhaseStart {
-		ev.ImagesPerSec = c.imagesPerSec()
+	ev.Elapsed = time.Since(f.clock.phaseStart)
+	if ev.Kind != EventPhaseStart && ev.ImagesPerSec == 0 {
+		ev.ImagesPerSec = f.clock.imagesPerSec()
 	}
 	f.obs(ev)
 }

@@ -327,7 +327,7 @@ func (m *mdWriter) dae() {
 	d := m.r.DAE
 	m.printf("### Denoising autoencoder\n\n")
 	m.table([]string{"split", "MSE (noisy input, clean target)"}, [][]string{
-		{fmt.Sprintf("train (%s images, fresh noise)", thousands(m.r.Config.Splits.UnsupTrain)),
+		{fmt.Sprintf("train (%s images, fixed noise)", thousands(m.r.Config.Splits.UnsupTrain)),
 			formatMSE(d.TrainMSE)},
 		{fmt.Sprintf("validation (%s images, fixed noise)", thousands(m.r.Config.Splits.UnsupVal)),
 			formatMSE(d.ValMSE)},
