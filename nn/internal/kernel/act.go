@@ -1,29 +1,79 @@
 package kernel
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
+
+// isF32 reports whether T is a 4-byte Float, that is, has underlying type
+// float32.
+func isF32[T Float]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 4
+}
 
 // BiasAct applies y = act(y + b) in place over consecutive rows of len(b)
 // elements. b may be nil, in which case only the activation is applied. It
 // panics if b is not nil and len(y) is not a multiple of len(b).
 func BiasAct[T Float](y, b []T, act Act) {
-	if len(b) > 0 {
-		if len(y)%len(b) != 0 {
-			panic("kernel: BiasAct: len(y) is not a multiple of len(b)")
+	if len(b) > 0 && len(y)%len(b) != 0 {
+		panic("kernel: BiasAct: len(y) is not a multiple of len(b)")
+	}
+	if act != ActNone && act != ActReLU && act != ActSigmoid {
+		panic("kernel: unknown activation " + act.String())
+	}
+	if vectorEnabled && isF32[T]() && len(y) > 0 {
+		if len(b) > 0 {
+			biasAddVec(f32(y), f32(b))
 		}
-		for i := 0; i < len(y); i += len(b) {
-			addTo(y[i:i+len(b)], b)
+		switch act {
+		case ActReLU:
+			reluVec(f32(y))
+		case ActSigmoid:
+			sigmoidVec(f32(y))
+		}
+		return
+	} else {
+		if len(b) > 0 {
+			biasAdd(y, b)
+		}
+		if act == ActReLU {
+			relu(y)
+			return
 		}
 	}
-	switch act {
-	case ActNone:
-	case ActReLU:
-		relu(y)
-	case ActSigmoid:
+	if act == ActSigmoid {
 		for i, v := range y {
 			y[i] = T(1 / (1 + math.Exp(-float64(v))))
 		}
+	}
+}
+
+// biasAdd adds b to each consecutive row of len(b) elements of y.
+func biasAdd[T Float](y, b []T) {
+	switch len(b) {
+	case 1:
+		v := b[0]
+		for i := range y {
+			y[i] += v
+		}
+	case 8:
+		bb := (*[8]T)(b)
+		for i := 0; i+8 <= len(y); i += 8 {
+			r := (*[8]T)(y[i : i+8])
+			r[0] += bb[0]
+			r[1] += bb[1]
+			r[2] += bb[2]
+			r[3] += bb[3]
+			r[4] += bb[4]
+			r[5] += bb[5]
+			r[6] += bb[6]
+			r[7] += bb[7]
+		}
 	default:
-		panic("kernel: unknown activation " + act.String())
+		for i := 0; i+len(b) <= len(y); i += len(b) {
+			addTo(y[i:i+len(b)], b)
+		}
 	}
 }
 
@@ -39,6 +89,11 @@ func ActBackward[T Float](act Act, dpre, y, dy []T) {
 	case ActNone:
 		copy(dpre, dy)
 	case ActReLU:
+		if vectorEnabled && isF32[T]() && len(y) > 0 {
+			reluBackwardVec(f32(dpre), f32(y), f32(dy))
+			return
+		}
+		y, dy = y[:len(dpre)], dy[:len(dpre)]
 		for i, v := range y {
 			d := dy[i]
 			if !(v > 0) {
@@ -47,6 +102,11 @@ func ActBackward[T Float](act Act, dpre, y, dy []T) {
 			dpre[i] = d
 		}
 	case ActSigmoid:
+		if vectorEnabled && isF32[T]() && len(y) > 0 {
+			sigmoidBackwardVec(f32(dpre), f32(y), f32(dy))
+			return
+		}
+		y, dy = y[:len(dpre)], dy[:len(dpre)]
 		for i, v := range y {
 			dpre[i] = dy[i] * v * (1 - v)
 		}
@@ -69,8 +129,51 @@ func SumRows[T Float](db, dy []T) {
 		panic("kernel: SumRows: len(dy) is not a multiple of len(db)")
 	}
 	clear(db)
-	for i := 0; i < len(dy); i += len(db) {
-		addTo(db, dy[i:i+len(db)])
+	sumRowsAdd(db, dy)
+}
+
+// sumRowsAdd adds each consecutive row of len(db) elements of dy to db, in
+// increasing row order. Every column is a sequential sum, so the vector and
+// scalar versions give identical results.
+func sumRowsAdd[T Float](db, dy []T) {
+	if vectorEnabled && isF32[T]() && len(db)%8 == 0 {
+		sumRowsAddVec(f32(db), f32(dy))
+		return
+	}
+	switch len(db) {
+	case 1:
+		s := db[0]
+		for _, v := range dy {
+			s += v
+		}
+		db[0] = s
+	case 8:
+		bb := (*[8]T)(db)
+		a0, a1, a2, a3, a4, a5, a6, a7 := bb[0], bb[1], bb[2], bb[3], bb[4], bb[5], bb[6], bb[7]
+		for i := 0; i+8 <= len(dy); i += 8 {
+			r := (*[8]T)(dy[i : i+8])
+			a0 += r[0]
+			a1 += r[1]
+			a2 += r[2]
+			a3 += r[3]
+			a4 += r[4]
+			a5 += r[5]
+			a6 += r[6]
+			a7 += r[7]
+		}
+		bb[0], bb[1], bb[2], bb[3], bb[4], bb[5], bb[6], bb[7] = a0, a1, a2, a3, a4, a5, a6, a7
+	default:
+		for i := 0; i+len(db) <= len(dy); i += len(db) {
+			addTo(db, dy[i:i+len(db)])
+		}
+	}
+}
+
+// addTo adds src to dst elementwise.
+func addTo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
 	}
 }
 

@@ -2,13 +2,27 @@ package kernel
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
+	"unsafe"
 )
 
 // maxParts is the largest number of batch partitions. The partition count
 // depends only on the batch size, so results do not depend on GOMAXPROCS.
 const maxParts = 16
+
+// slack is the number of extra elements after each scratch image, so that
+// the vector kernels may load a few elements past the last one they use.
+const slack = 16
+
+// layout holds the sizes of one convolution that the per-image kernels
+// need; it is not generic, so the float32 vector kernels can take it too.
+type layout struct {
+	cin, cout, s    int
+	h, w            int // input height and width
+	oh, ow          int // output height and width
+	hp, wp          int // padded input height and width
+	padTop, padLeft int
+	rowPad          int // elements per padded input row, wp*cin
+}
 
 // Conv holds the geometry of one 3x3 SAME convolution and preallocated
 // scratch (a zero-padded image per partition and per-partition partial
@@ -16,6 +30,8 @@ const maxParts = 16
 // when GOMAXPROCS is 1. A Conv is not safe for concurrent use.
 type Conv[T Float] struct {
 	g                   Geom
+	l                   layout
+	lg                  layout // the gathering BackInput seen as a forward convolution
 	oh, ow              int
 	hp, wp              int // padded input height and width
 	padTop, padLeft     int
@@ -26,13 +42,21 @@ type Conv[T Float] struct {
 	pdw                 [][]T // partial kernel gradients, one per partition
 	pdb                 [][]T // partial bias gradients, one per partition
 	zero                []T   // Cout zeros, the bias when Forward gets none
+	wt                  []T   // rearranged kernel for the vector BackInput
 	y, x, w, b, dy, dx  []T   // arguments of the call in progress
 	act                 Act
 	fwdFn, bwiFn, bwfFn func(int)
+	job                 job
+	vec                 vecPlan // which float32 vector kernels apply
 }
 
 // NewConv returns a Conv for geometry g, or an error if g is invalid.
 func NewConv[T Float](g Geom) (*Conv[T], error) {
+	return newConv[T](g, vectorEnabled)
+}
+
+// newConv is NewConv with the vector kernels allowed only if useVec is true.
+func newConv[T Float](g Geom, useVec bool) (*Conv[T], error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,12 +73,33 @@ func NewConv[T Float](g Geom) (*Conv[T], error) {
 	c.inImg = g.H * g.W * g.Cin
 	c.outImg = c.oh * c.ow * g.Cout
 	c.padImg = c.hp * c.wp * g.Cin
+	c.l = layout{
+		cin: g.Cin, cout: g.Cout, s: g.Stride,
+		h: g.H, w: g.W, oh: c.oh, ow: c.ow, hp: c.hp, wp: c.wp,
+		padTop: c.padTop, padLeft: c.padLeft, rowPad: c.wp * g.Cin,
+	}
+	if useVec && isF32[T]() {
+		c.vec = planVector(&c.l)
+	}
+	// The gathering BackInput (stride 1, so OH = H and OW = W) is a stride-1
+	// forward convolution of dy, padded by one pixel on each side, with one
+	// input channel, Cin output channels and the taps in reverse order.
+	c.lg = layout{
+		cin: 1, cout: g.Cin, s: 1, h: c.oh + 2, w: c.ow + 2, oh: g.H, ow: g.W,
+		hp: c.oh + 2, wp: c.ow + 2, rowPad: c.ow + 2,
+	}
+	padLen := c.padImg
+	if c.vec.bwiGather {
+		// The gathering BackInput pads dy, not dx.
+		padLen = max(padLen, (c.oh+2)*(c.ow+2))
+	}
 	c.zero = make([]T, g.Cout)
+	c.wt = make([]T, g.WLen())
 	c.pad = make([][]T, c.parts)
 	c.pdw = make([][]T, c.parts)
 	c.pdb = make([][]T, c.parts)
 	for p := range c.parts {
-		c.pad[p] = make([]T, c.padImg)
+		c.pad[p] = make([]T, padLen+slack)
 		c.pdw[p] = make([]T, g.WLen())
 		c.pdb[p] = make([]T, g.Cout)
 	}
@@ -78,7 +123,7 @@ func (c *Conv[T]) Forward(y, x, w, b []T, act Act) {
 		checkLen("b", b, g.Cout)
 	}
 	c.y, c.x, c.w, c.b, c.act = y, x, w, b, act
-	parallel(c.parts, c.fwdFn)
+	parallel(&c.job, c.parts, c.fwdFn)
 	c.clearArgs()
 }
 
@@ -92,7 +137,10 @@ func (c *Conv[T]) BackInput(dx, dy, w []T) {
 	checkLen("dy", dy, g.OutLen())
 	checkLen("w", w, g.WLen())
 	c.dx, c.dy, c.w = dx, dy, w
-	parallel(c.parts, c.bwiFn)
+	if c.vec.bwiScatter || c.vec.bwiGather {
+		c.prepareBackInputKernel(w)
+	}
+	parallel(&c.job, c.parts, c.bwiFn)
 	c.clearArgs()
 }
 
@@ -110,7 +158,7 @@ func (c *Conv[T]) BackFilter(dw, db, x, dy []T) {
 		checkLen("db", db, g.Cout)
 	}
 	c.x, c.dy, c.b = x, dy, db
-	parallel(c.parts, c.bwfFn)
+	parallel(&c.job, c.parts, c.bwfFn)
 	copy(dw, c.pdw[0])
 	for p := 1; p < c.parts; p++ {
 		addTo(dw, c.pdw[p])
@@ -128,6 +176,27 @@ func (c *Conv[T]) clearArgs() {
 	c.y, c.x, c.w, c.b, c.dy, c.dx = nil, nil, nil, nil, nil, nil
 }
 
+// prepareBackInputKernel rearranges w into c.wt for the vector BackInput
+// kernels: for the scattering kernel as (3,3,Cout,Cin), each tap's kernel
+// transposed, and for the gathering kernel (Cout == 1, stride 1) with the
+// taps in reverse order, so that wt[(kh*3+kw)*Cin+ci] = w[((2-kh)*3+2-kw)*Cin+ci].
+func (c *Conv[T]) prepareBackInputKernel(w []T) {
+	cin, cout := c.g.Cin, c.g.Cout
+	if c.vec.bwiGather {
+		for t := range 9 {
+			copy(c.wt[t*cin:(t+1)*cin], w[(8-t)*cin:(9-t)*cin])
+		}
+		return
+	}
+	for t := range 9 {
+		for ci := range cin {
+			for co := range cout {
+				c.wt[(t*cout+co)*cin+ci] = w[(t*cin+ci)*cout+co]
+			}
+		}
+	}
+}
+
 // partRange returns the images [lo, hi) of partition p.
 func (c *Conv[T]) partRange(p int) (lo, hi int) {
 	return p * c.g.N / c.parts, (p + 1) * c.g.N / c.parts
@@ -143,7 +212,14 @@ func (c *Conv[T]) forwardPart(p int) {
 	for n := lo; n < hi; n++ {
 		c.padImage(xp, c.x[n*c.inImg:(n+1)*c.inImg])
 		y := c.y[n*c.outImg : (n+1)*c.outImg]
-		c.forwardImage(y, xp, c.w, bias)
+		switch {
+		case c.vec.fwd8:
+			forwardImageVec8(&c.l, f32(y), f32(xp), f32(c.w), f32(bias))
+		case c.vec.fwd1:
+			forwardImageVec1(&c.l, f32(y), f32(xp), f32(c.w), float32(bias[0]))
+		default:
+			c.forwardImage(y, xp, c.w, bias)
+		}
 		if c.act != ActNone {
 			BiasAct(y, nil, c.act)
 		}
@@ -152,11 +228,22 @@ func (c *Conv[T]) forwardPart(p int) {
 
 func (c *Conv[T]) backInputPart(p int) {
 	lo, hi := c.partRange(p)
-	dxp := c.pad[p]
+	buf := c.pad[p]
 	for n := lo; n < hi; n++ {
-		clear(dxp)
-		c.backInputImage(dxp, c.dy[n*c.outImg:(n+1)*c.outImg], c.w)
-		c.cropImage(c.dx[n*c.inImg:(n+1)*c.inImg], dxp)
+		dy := c.dy[n*c.outImg : (n+1)*c.outImg]
+		dx := c.dx[n*c.inImg : (n+1)*c.inImg]
+		if c.vec.bwiGather {
+			c.padOutput(buf, dy)
+			forwardImageVec8(&c.lg, f32(dx), f32(buf), f32(c.wt), nil)
+			continue
+		}
+		clear(buf)
+		if c.vec.bwiScatter {
+			backInputImageScatter(&c.l, f32(buf), f32(dy), f32(c.wt))
+		} else {
+			c.backInputImage(buf, dy, c.w)
+		}
+		c.cropImage(dx, buf)
 	}
 }
 
@@ -169,10 +256,23 @@ func (c *Conv[T]) backFilterPart(p int) {
 	for n := lo; n < hi; n++ {
 		c.padImage(xp, c.x[n*c.inImg:(n+1)*c.inImg])
 		dy := c.dy[n*c.outImg : (n+1)*c.outImg]
-		c.backFilterImage(pdw, xp, dy)
+		switch {
+		case c.vec.bwf8:
+			backFilterImageVec8(&c.l, f32(pdw), f32(xp), f32(dy))
+		case c.vec.bwf1:
+			backFilterImageVec1(&c.l, f32(pdw), f32(xp), f32(dy))
+		default:
+			c.backFilterImage(pdw, xp, dy)
+		}
 		if c.b != nil {
-			for i := 0; i+cout <= len(dy); i += cout {
-				addTo(pdb, dy[i:i+cout])
+			if cout == 1 {
+				var s T
+				for _, v := range dy {
+					s += v
+				}
+				pdb[0] += s
+			} else {
+				sumRowsAdd(pdb, dy)
 			}
 		}
 	}
@@ -192,7 +292,20 @@ func (c *Conv[T]) padImage(xp, x []T) {
 		copy(dst[left:left+rowIn], x[h*rowIn:(h+1)*rowIn])
 		clear(dst[left+rowIn:])
 	}
-	clear(xp[(c.padTop+c.g.H)*rowPad:])
+	clear(xp[(c.padTop+c.g.H)*rowPad : c.padImg])
+}
+
+// padOutput copies the single-channel output-gradient image dy (OH,OW) into
+// the centre of buf (OH+2,OW+2) and zeroes the one-pixel border.
+func (c *Conv[T]) padOutput(buf, dy []T) {
+	row := c.ow + 2
+	clear(buf[:row+1])
+	for h := 0; h < c.oh; h++ {
+		dst := buf[(h+1)*row+1 : (h+2)*row+1]
+		copy(dst, dy[h*c.ow:(h+1)*c.ow])
+		dst[c.ow], dst[c.ow+1] = 0, 0
+	}
+	clear(buf[(c.oh+1)*row : (c.oh+2)*row])
 }
 
 // cropImage copies the centre of the padded image xp into x.
@@ -207,40 +320,17 @@ func (c *Conv[T]) cropImage(x, xp []T) {
 	}
 }
 
-// addTo adds src to dst elementwise.
-func addTo[T Float](dst, src []T) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
+// f32 reinterprets s as a []float32. It is called only when T's size is 4
+// bytes, which for a Float means T's underlying type is float32.
+func f32[T Float](s []T) []float32 {
+	if len(s) == 0 {
+		return nil
 	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&s[0])), len(s))
 }
 
 func checkLen[T Float](name string, s []T, want int) {
 	if len(s) != want {
 		panic(fmt.Sprintf("kernel: len(%s) = %d, want %d", name, len(s), want))
 	}
-}
-
-// parallel runs f(0), ..., f(parts-1), spreading them over at most GOMAXPROCS
-// goroutines. It runs them inline when GOMAXPROCS is 1. Callers make every
-// f(p) independent of the others, so the schedule cannot change results.
-func parallel(parts int, f func(int)) {
-	procs := min(runtime.GOMAXPROCS(0), parts)
-	if procs <= 1 {
-		for p := range parts {
-			f(p)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(procs)
-	for g := range procs {
-		go func() {
-			defer wg.Done()
-			for p := g; p < parts; p += procs {
-				f(p)
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -38,7 +38,22 @@
 // only on N, never on GOMAXPROCS. Each partition writes its own outputs or its
 // own partial sums, and partial sums are combined in a fixed order, so every
 // result is bit-identical whatever the number of threads. With GOMAXPROCS 1
-// (as under GOOS=js GOARCH=wasm) the partitions run inline, one after another.
+// (as under GOOS=js GOARCH=wasm) the partitions run inline, one after another;
+// otherwise they run on the calling goroutine and a pool of GOMAXPROCS-1
+// worker goroutines that are started on first use and live for the rest of
+// the process (see pool.go).
+//
+// # Vector kernels
+//
+// Built with GOEXPERIMENT=simd on amd64, and on a CPU with AVX2 and FMA,
+// float32 convolutions whose channel counts fit eight-lane vectors (Cout a
+// multiple of 8, or Cout 1 with Cin a multiple of 8; see vecPlan) and the
+// elementwise helpers use simd/archsimd kernels; every other case, float64,
+// and other builds (WebAssembly included) use the portable scalar kernels.
+// The vector kernels sum in a different order and with fused
+// multiply-adds, so their results may differ from the scalar ones in the
+// last bits; within one build and CPU they are still bit-identical for any
+// GOMAXPROCS.
 //
 // # Transposed convolution
 //
