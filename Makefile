@@ -11,6 +11,12 @@ WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm
 WASM_ENV  := GOOS=js GOARCH=wasm PATH="$(WASM_EXEC):$$PATH"
 # Packages that must also build and pass as WebAssembly.
 WASM_PKGS := ./nn/...
+# On amd64 the shipped binary uses Go's experimental SIMD (AVX2 kernels,
+# chosen at run time when the CPU has them); the portable scalar build is
+# tested too.
+ifeq ($(shell $(GO) env GOARCH),amd64)
+SIMD := GOEXPERIMENT=simd
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help data build experiment run test test-native test-wasm lint fuzz bench clean
@@ -46,7 +52,7 @@ data: ## make sure the four Fashion-MNIST files are present (installs Debian's p
 
 build: ## build the CLI into bin/warmstart
 	@echo "== build"
-	$(GO) build -o $(BIN) ./server
+	$(SIMD) $(GO) build -o $(BIN) ./server
 
 experiment: data build ## run the full experiment headless on the real data, report in out/experiment
 	@echo "== experiment"
@@ -58,10 +64,10 @@ test: data lint test-native test-wasm ## everything CI runs: vet, unit tests wit
 	@echo "== all tests passed"
 
 test-native:
-	@echo "== native tests (race detector, short)"
+	@echo "== native tests, portable scalar build (race detector, short)"
 	$(GO) test -race -short ./...
-	@echo "== native tests (full, end-to-end on real data)"
-	$(GO) test -timeout 25m ./...
+	@echo "== native tests, shipped build ($(or $(SIMD),scalar); full, end-to-end on real data)"
+	$(SIMD) $(GO) test -timeout 25m ./...
 
 test-wasm:
 	@echo "== wasm tests (GOOS=js GOARCH=wasm, Node)"
@@ -72,6 +78,7 @@ lint: ## gofmt and go vet, native and wasm
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(if $(SIMD),$(SIMD) $(GO) vet ./...)
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 
 fuzz: ## fuzz the IDX parsers for a while (FUZZTIME=60s each)
@@ -79,10 +86,11 @@ fuzz: ## fuzz the IDX parsers for a while (FUZZTIME=60s each)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeImages -fuzztime $${FUZZTIME:-60s} ./nn/data
 	$(GO) test -run '^$$' -fuzz FuzzDecodeLabels -fuzztime $${FUZZTIME:-60s} ./nn/data
 
-bench: ## kernel and training-step benchmarks, native and wasm
+bench: ## speed table: warmstart native, wasm in Node and Chromium, vs PyTorch and TF.js (bench/results.md)
 	@echo "== bench"
-	$(GO) test -run '^$$' -bench . -benchmem ./nn/...
-	$(WASM_ENV) $(GO) test -run '^$$' -bench . -benchtime 5x ./nn/internal/kernel
+	bench/install.sh
+	$(GO) test -run '^$$' -bench . -benchtime 10x ./nn/internal/... ./nn
+	$(GO) run ./bench/run -out bench/results.md
 
 clean: ## remove build and run outputs
 	@echo "== clean"
