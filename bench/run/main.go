@@ -369,7 +369,7 @@ func runPage(ctx context.Context, cfg config, dir, page string) ([]sample, error
 	if errText != "" {
 		return nil, fmt.Errorf("page %s: %s", page, errText)
 	}
-	lines, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.__benchResults.map(String)`))
+	lines, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.__benchResults.map(r => typeof r === "string" ? r : JSON.stringify(r))`))
 	if err != nil {
 		return nil, fmt.Errorf("chromium %s: %w", page, err)
 	}
