@@ -153,7 +153,25 @@ func (r *runner) run() error {
 			return err
 		}
 	}
+	r.compare()
 	return nil
+}
+
+// compare pairs the baseline's test predictions with those of the
+// other classifiers.
+func (r *runner) compare() {
+	if r.rep.Baseline == nil {
+		return
+	}
+	truth := make([]uint8, len(r.splits.SupTest))
+	for k, i := range r.splits.SupTest {
+		truth[k] = r.ds.TestLabels[i]
+	}
+	for _, other := range []*ClassifierResult{r.rep.Pretrained, r.rep.FineTuned} {
+		if other != nil {
+			r.rep.Comparisons = append(r.rep.Comparisons, compare(r.rep.Baseline, other, truth))
+		}
+	}
 }
 
 // newNet wraps m for training in phase p, with the run's hooks.

@@ -44,6 +44,16 @@ func TestEncoderTransfer(t *testing.T) {
 	if !rep.EncoderPretrained {
 		t.Error("report says the encoder was not pretrained")
 	}
+	if len(rep.Comparisons) != 2 {
+		t.Fatalf("got %d comparisons, want 2 (pretrained and fine-tuned against the baseline)", len(rep.Comparisons))
+	}
+	for i, other := range []*ClassifierResult{rep.Pretrained, rep.FineTuned} {
+		c := rep.Comparisons[i]
+		want := other.Test.Accuracy - rep.Baseline.Test.Accuracy
+		if c.BPhase != other.Phase || c.N != other.Test.N || math.Abs(c.AccDiff-want) > 1e-12 {
+			t.Errorf("comparison %d: got %+v, want %s with accuracy difference %v", i, c, other.Phase, want)
+		}
+	}
 
 	// The code z of three images is bit-identical through both encoders.
 	idx := []int{0, 1, 2}

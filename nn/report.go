@@ -115,6 +115,10 @@ type Report struct {
 	Pretrained *ClassifierResult `json:"pretrained,omitempty"`
 	FineTuned  *ClassifierResult `json:"finetuned,omitempty"`
 
+	// Comparisons pair the classifiers' test predictions: pretrained and
+	// fine-tuned against the baseline, where they ran.
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+
 	// EncoderPretrained is false when the "pretrained" CNN got an encoder
 	// that the DAE never trained (the DAE ran 0 epochs): the comparison
 	// then says nothing about pretraining, and reports must say so.

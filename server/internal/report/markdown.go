@@ -180,6 +180,7 @@ func (m *mdWriter) results() {
 	m.printf("## Results\n\n")
 	if r.Baseline != nil || r.Pretrained != nil || r.FineTuned != nil {
 		m.accuracy()
+		m.comparisons()
 		m.perClass()
 		m.confusion()
 	}
@@ -239,6 +240,34 @@ func (m *mdWriter) accuracy() {
 			ft.Epochs, formatFloat(ft.LearningRate), ft.Epochs)
 	}
 	m.image(plotValAccuracy)
+}
+
+// comparisons renders the paired tests of each classifier against the
+// baseline on the same test images.
+func (m *mdWriter) comparisons() {
+	cs := m.r.Comparisons
+	if len(cs) == 0 {
+		return
+	}
+	m.printf("### Paired comparison with the baseline (test split)\n\n")
+	var rows [][]string
+	for _, c := range cs {
+		verdict := "no significant difference"
+		if c.PValue < 0.05 {
+			verdict = "significant at 5%"
+		}
+		rows = append(rows, []string{
+			string(c.BPhase) + " vs " + string(c.APhase),
+			fmt.Sprintf("%+.2f points", 100*c.AccDiff),
+			strconv.Itoa(c.OnlyB), strconv.Itoa(c.OnlyA),
+			fmt.Sprintf("%.3g", c.PValue), verdict,
+		})
+	}
+	m.table([]string{"comparison", "accuracy difference", "right only by it",
+		"right only by the baseline", "McNemar p (exact, two-sided)", "verdict"}, rows)
+	m.printf("McNemar's test looks only at the test images that exactly one of the two "+
+		"classifiers gets right: a single run's difference of a few points on %s test "+
+		"images is often within chance.\n\n", thousands(cs[0].N))
 }
 
 // shirtCounts returns how many Shirt test images c classified right, and
