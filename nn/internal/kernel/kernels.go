@@ -7,6 +7,16 @@ package kernel
 // rows of w starting at row kh*3*Cin (each row holding Cout values). Output
 // channels are processed in blocks of eight held in local variables; the
 // remaining Cout mod 8 channels go through a per-channel path.
+//
+// These kernels are all that WebAssembly gets, and Go's wasm backend turns
+// every loop back-edge into a jump through the function's block dispatch
+// table, gives each float load its own address add (constant offsets are not
+// folded into float loads) and keeps only 16 float32 values in registers.
+// The hot channel counts therefore take dedicated kernels
+// (forwardImage4, backFilterImage4, backInputImage8 and the Cout == 1
+// variants) whose register tiles reuse each loaded value several times and
+// whose inner loops are unrolled, with remainders written out as straight-line
+// code rather than a second loop where that is short.
 
 // forwardImage computes y (OH,OW,Cout) = conv(xp, w) + bias for one padded
 // image; bias has length Cout.
@@ -19,6 +29,10 @@ func (c *Conv[T]) forwardImage(y, xp, w, bias []T) {
 	bias = bias[:cout]
 	if cout == 1 {
 		c.forwardImage1(y, xp, w, bias[0])
+		return
+	}
+	if cout%4 == 0 {
+		forwardImage4(&c.l, y, xp, w, bias)
 		return
 	}
 	for oh := 0; oh < c.oh; oh++ {
@@ -84,6 +98,10 @@ func (c *Conv[T]) backInputImage(dxp, dy, w []T) {
 		c.backInputImage1(dxp, dy, w)
 		return
 	}
+	if cout%8 == 0 {
+		backInputImage8(&c.l, dxp, dy, w)
+		return
+	}
 	for oh := 0; oh < c.oh; oh++ {
 		for ow := 0; ow < c.ow; ow++ {
 			base := oh*s*rowPad + ow*s*cin
@@ -126,6 +144,10 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 	co8 := cout &^ 7
 	dw = dw[:9*cin*cout]
 	xstep := s * cin
+	if cout%4 == 0 {
+		backFilterImage4(&c.l, dw, xp, dy)
+		return
+	}
 	if co8 > 0 {
 		// Blocks of eight output channels: each kernel row r = kh*seg+j
 		// accumulates x(tap) * dy(pixel, co..co+7) over all output pixels.
@@ -166,7 +188,8 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 		}
 	}
 	// Remaining output channels one at a time, with blocks of eight
-	// consecutive taps (kw, ci) held in local variables.
+	// consecutive taps (kw, ci) held in local variables and the loop over
+	// the pixels of one output row unrolled by two.
 	for co := co8; co < cout; co++ {
 		for kh := range 3 {
 			j := 0
@@ -175,9 +198,38 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 				for oh := 0; oh < c.oh; oh++ {
 					xo := (oh*s+kh)*rowPad + j
 					do := oh*c.ow*cout + co
-					for range c.ow {
-						d := dy[do]
-						xs := (*[8]T)(xp[xo : xo+8])
+					var d T
+					var xs *[8]T
+					ow := 0
+					for ; ow+2 <= c.ow; ow += 2 {
+						d = dy[do]
+						xs = (*[8]T)(xp[xo : xo+8])
+						a0 += xs[0] * d
+						a1 += xs[1] * d
+						a2 += xs[2] * d
+						a3 += xs[3] * d
+						a4 += xs[4] * d
+						a5 += xs[5] * d
+						a6 += xs[6] * d
+						a7 += xs[7] * d
+						xo += xstep
+						do += cout
+						d = dy[do]
+						xs = (*[8]T)(xp[xo : xo+8])
+						a0 += xs[0] * d
+						a1 += xs[1] * d
+						a2 += xs[2] * d
+						a3 += xs[3] * d
+						a4 += xs[4] * d
+						a5 += xs[5] * d
+						a6 += xs[6] * d
+						a7 += xs[7] * d
+						xo += xstep
+						do += cout
+					}
+					if ow < c.ow {
+						d = dy[do]
+						xs = (*[8]T)(xp[xo : xo+8])
 						a0 += xs[0] * d
 						a1 += xs[1] * d
 						a2 += xs[2] * d
@@ -217,9 +269,11 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 	}
 }
 
-// forwardImage1 is forwardImage for Cout == 1 with bias value bias, where the kernel rows of one
-// kh are contiguous. It computes four horizontally adjacent output pixels at
-// a time so that each kernel value loaded serves four multiply-adds.
+// forwardImage1 is forwardImage for Cout == 1 with bias value bias, where
+// the kernel rows of one kh are contiguous. It computes four horizontally
+// adjacent output pixels at a time so that each kernel value loaded serves
+// four multiply-adds, with the loop over the 3*Cin taps of one kernel row
+// unrolled by four.
 func (c *Conv[T]) forwardImage1(y, xp, w []T, bias T) {
 	cin, s := c.g.Cin, c.g.Stride
 	seg := 3 * cin
@@ -238,11 +292,36 @@ func (c *Conv[T]) forwardImage1(y, xp, w []T, bias T) {
 				x2 := xp[b+2*xstep : b+2*xstep+seg]
 				x3 := xp[b+3*xstep : b+3*xstep+seg]
 				x0, x1, x2, x3 = x0[:len(ws)], x1[:len(ws)], x2[:len(ws)], x3[:len(ws)]
-				for j, wv := range ws {
-					a0 += x0[j] * wv
-					a1 += x1[j] * wv
-					a2 += x2[j] * wv
-					a3 += x3[j] * wv
+				var wv T
+				j := 0
+				for ; j+4 <= len(ws); j += 4 {
+					wv = ws[j+0]
+					a0 += x0[j+0] * wv
+					a1 += x1[j+0] * wv
+					a2 += x2[j+0] * wv
+					a3 += x3[j+0] * wv
+					wv = ws[j+1]
+					a0 += x0[j+1] * wv
+					a1 += x1[j+1] * wv
+					a2 += x2[j+1] * wv
+					a3 += x3[j+1] * wv
+					wv = ws[j+2]
+					a0 += x0[j+2] * wv
+					a1 += x1[j+2] * wv
+					a2 += x2[j+2] * wv
+					a3 += x3[j+2] * wv
+					wv = ws[j+3]
+					a0 += x0[j+3] * wv
+					a1 += x1[j+3] * wv
+					a2 += x2[j+3] * wv
+					a3 += x3[j+3] * wv
+				}
+				for ; j < len(ws); j++ {
+					wv = ws[j+0]
+					a0 += x0[j+0] * wv
+					a1 += x1[j+0] * wv
+					a2 += x2[j+0] * wv
+					a3 += x3[j+0] * wv
 				}
 			}
 			r := (*[4]T)(yr[ow : ow+4])
@@ -318,6 +397,610 @@ func (c *Conv[T]) backInputImage1(dxp, dy, w []T) {
 				xs = xs[:len(ws)]
 				for j, wv := range ws {
 					xs[j] += wv * d
+				}
+			}
+		}
+	}
+}
+
+// forwardImage4 is forwardImage for Cout a multiple of 4. It computes tiles
+// of two horizontally adjacent output pixels by four output channels, in
+// eight accumulators held in local variables, so that each kernel value
+// loaded serves two multiply-adds and each input value four. For each kernel
+// row kh the 3*Cin taps run in a loop unrolled by four, with the remaining
+// Seg mod 4 taps written out after it (so Cin 1 needs no inner loop at all).
+// An odd last output column goes through a one-pixel tile.
+func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
+	cin, cout, s := l.cin, l.cout, l.s
+	seg := 3 * cin
+	rowPad := l.rowPad
+	xstep := s * cin
+	w = w[:9*cin*cout]
+	var wr *[4]T
+	var v0, v1 T
+	for oh := 0; oh < l.oh; oh++ {
+		yr := y[oh*l.ow*cout : (oh+1)*l.ow*cout]
+		ow := 0
+		for ; ow+2 <= l.ow; ow += 2 {
+			b0 := oh*s*rowPad + ow*xstep
+			for co := 0; co < cout; co += 4 {
+				bb := (*[4]T)(bias[co : co+4])
+				a00, a01, a02, a03 := bb[0], bb[1], bb[2], bb[3]
+				a10, a11, a12, a13 := a00, a01, a02, a03
+				for kh := range 3 {
+					b := b0 + kh*rowPad
+					x0 := xp[b : b+seg]
+					x1 := xp[b+xstep : b+xstep+seg]
+					x1 = x1[:len(x0)]
+					o := kh*seg*cout + co
+					j := 0
+					for ; j+4 <= len(x0); j += 4 {
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+0], x1[j+0]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+1], x1[j+1]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+2], x1[j+2]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+3], x1[j+3]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+					}
+					// The remaining seg mod 4 taps, without a loop.
+					switch len(x0) - j {
+					case 3:
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+0], x1[j+0]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+1], x1[j+1]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+2], x1[j+2]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+					case 2:
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+0], x1[j+0]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+1], x1[j+1]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+					case 1:
+						wr = (*[4]T)(w[o : o+4])
+						v0, v1 = x0[j+0], x1[j+0]
+						a00 += v0 * wr[0]
+						a10 += v1 * wr[0]
+						a01 += v0 * wr[1]
+						a11 += v1 * wr[1]
+						a02 += v0 * wr[2]
+						a12 += v1 * wr[2]
+						a03 += v0 * wr[3]
+						a13 += v1 * wr[3]
+						o += cout
+					}
+				}
+				r := (*[4]T)(yr[ow*cout+co : ow*cout+co+4])
+				r[0], r[1], r[2], r[3] = a00, a01, a02, a03
+				r = (*[4]T)(yr[(ow+1)*cout+co : (ow+1)*cout+co+4])
+				r[0], r[1], r[2], r[3] = a10, a11, a12, a13
+			}
+		}
+		if ow < l.ow {
+			b0 := oh*s*rowPad + ow*xstep
+			for co := 0; co < cout; co += 4 {
+				bb := (*[4]T)(bias[co : co+4])
+				a00, a01, a02, a03 := bb[0], bb[1], bb[2], bb[3]
+				for kh := range 3 {
+					b := b0 + kh*rowPad
+					x0 := xp[b : b+seg]
+					o := kh*seg*cout + co
+					j := 0
+					for ; j+4 <= len(x0); j += 4 {
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+0]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+1]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+2]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+3]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+					}
+					// The remaining seg mod 4 taps, without a loop.
+					switch len(x0) - j {
+					case 3:
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+0]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+1]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+2]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+					case 2:
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+0]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+1]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+					case 1:
+						wr = (*[4]T)(w[o : o+4])
+						v0 = x0[j+0]
+						a00 += v0 * wr[0]
+						a01 += v0 * wr[1]
+						a02 += v0 * wr[2]
+						a03 += v0 * wr[3]
+						o += cout
+					}
+				}
+				r := (*[4]T)(yr[ow*cout+co : ow*cout+co+4])
+				r[0], r[1], r[2], r[3] = a00, a01, a02, a03
+			}
+		}
+	}
+}
+
+// backFilterImage4 is backFilterImage for Cout a multiple of 4. For each
+// kernel row kh it walks the 3*Cin taps in pairs and the output channels in
+// blocks of four, and accumulates the tile of two kernel rows by four
+// channels in eight local variables over all output pixels, with the loop
+// over the pixels of one output row unrolled by four (the remaining OW mod 4
+// pixels written out after it). Each input value loaded serves four
+// multiply-adds and each output-gradient value two. An odd last tap goes
+// through a one-row tile.
+func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
+	cin, cout, s := l.cin, l.cout, l.s
+	seg := 3 * cin
+	rowPad := l.rowPad
+	xstep := s * cin
+	rowOut := l.ow * cout
+	dw = dw[:9*cin*cout]
+	dy = dy[:l.oh*rowOut]
+	var d *[4]T
+	var v0, v1 T
+	for kh := range 3 {
+		j := 0
+		for ; j+2 <= seg; j += 2 {
+			r := kh*seg + j
+			for co := 0; co < cout; co += 4 {
+				var a00, a01, a02, a03, a10, a11, a12, a13 T
+				for oh := 0; oh < l.oh; oh++ {
+					xs := xp[(oh*s+kh)*rowPad+j:]
+					ds := dy[oh*rowOut+co : (oh+1)*rowOut]
+					xo, do := 0, 0
+					ow := 0
+					for ; ow+4 <= l.ow; ow += 4 {
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+					}
+					switch l.ow - ow {
+					case 3:
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+					case 2:
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+					case 1:
+						v0, v1 = xs[xo], xs[xo+1]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a10 += v1 * d[0]
+						a01 += v0 * d[1]
+						a11 += v1 * d[1]
+						a02 += v0 * d[2]
+						a12 += v1 * d[2]
+						a03 += v0 * d[3]
+						a13 += v1 * d[3]
+						xo += xstep
+						do += cout
+					}
+				}
+				g := (*[4]T)(dw[r*cout+co : r*cout+co+4])
+				g[0] += a00
+				g[1] += a01
+				g[2] += a02
+				g[3] += a03
+				g = (*[4]T)(dw[(r+1)*cout+co : (r+1)*cout+co+4])
+				g[0] += a10
+				g[1] += a11
+				g[2] += a12
+				g[3] += a13
+			}
+		}
+		if j < seg {
+			r := kh*seg + j
+			for co := 0; co < cout; co += 4 {
+				var a00, a01, a02, a03 T
+				for oh := 0; oh < l.oh; oh++ {
+					xs := xp[(oh*s+kh)*rowPad+j:]
+					ds := dy[oh*rowOut+co : (oh+1)*rowOut]
+					xo, do := 0, 0
+					ow := 0
+					for ; ow+4 <= l.ow; ow += 4 {
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+					}
+					switch l.ow - ow {
+					case 3:
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+					case 2:
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+					case 1:
+						v0 = xs[xo]
+						d = (*[4]T)(ds[do : do+4])
+						a00 += v0 * d[0]
+						a01 += v0 * d[1]
+						a02 += v0 * d[2]
+						a03 += v0 * d[3]
+						xo += xstep
+						do += cout
+					}
+				}
+				g := (*[4]T)(dw[r*cout+co : r*cout+co+4])
+				g[0] += a00
+				g[1] += a01
+				g[2] += a02
+				g[3] += a03
+			}
+		}
+	}
+}
+
+// backInputImage8 is backInputImage for Cout a multiple of 8. For each
+// output pixel and block of eight output channels it holds the eight
+// output-gradient values in local variables and, for each kernel row kh,
+// adds to each of the 3*Cin padded-image elements that kernel row touches
+// the dot product of its eight kernel values with them, in a loop unrolled
+// by four with the remaining taps written out after it.
+func backInputImage8[T Float](l *layout, dxp, dy, w []T) {
+	cin, cout, s := l.cin, l.cout, l.s
+	seg := 3 * cin
+	rowPad := l.rowPad
+	w = w[:9*cin*cout]
+	var wr *[8]T
+	for oh := 0; oh < l.oh; oh++ {
+		for ow := 0; ow < l.ow; ow++ {
+			base := oh*s*rowPad + ow*s*cin
+			dp := dy[(oh*l.ow+ow)*cout : (oh*l.ow+ow+1)*cout]
+			for co := 0; co < cout; co += 8 {
+				dd := (*[8]T)(dp[co : co+8])
+				d0, d1, d2, d3, d4, d5, d6, d7 := dd[0], dd[1], dd[2], dd[3], dd[4], dd[5], dd[6], dd[7]
+				for kh := range 3 {
+					xs := dxp[base+kh*rowPad : base+kh*rowPad+seg]
+					o := kh*seg*cout + co
+					j := 0
+					for ; j+4 <= len(xs); j += 4 {
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+2] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+3] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+					}
+					switch len(xs) - j {
+					case 3:
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+2] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+					case 2:
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+					case 1:
+						wr = (*[8]T)(w[o : o+8])
+						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
+							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
+						o += cout
+					}
 				}
 			}
 		}
