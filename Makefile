@@ -63,13 +63,13 @@ run: experiment ## the main job: for now the headless experiment (the browser ap
 test: data lint test-native test-wasm ## everything CI runs: vet, unit tests with -race, end-to-end on real data, wasm tests
 	@echo "== all tests passed"
 
-test-native:
+test-native: ## native tests only (scalar build with -race, then the shipped build in full)
 	@echo "== native tests, portable scalar build (race detector, short)"
 	$(GO) test -race -short ./...
 	@echo "== native tests, shipped build ($(or $(SIMD),scalar); full, end-to-end on real data)"
 	$(SIMD) $(GO) test -timeout 25m ./...
 
-test-wasm:
+test-wasm: ## the nn packages as WebAssembly under Node
 	@echo "== wasm tests (GOOS=js GOARCH=wasm, Node)"
 	$(WASM_ENV) $(GO) test -short $(WASM_PKGS)
 

@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"warmstart/nn/data"
@@ -22,7 +23,8 @@ const (
 // AllPhases lists every phase in run order.
 var AllPhases = []Phase{PhaseBaseline, PhaseDAE, PhasePretrained, PhaseFineTune}
 
-// ParsePhases reads a comma-separated list of phase names, or "all".
+// ParsePhases reads a comma-separated list of phase names, or "all", and
+// returns them in run order, whatever order the list gave.
 func ParsePhases(s string) ([]Phase, error) {
 	if strings.TrimSpace(s) == "all" {
 		return append([]Phase(nil), AllPhases...), nil
@@ -35,6 +37,9 @@ func ParsePhases(s string) ([]Phase, error) {
 		}
 		out = append(out, p)
 	}
+	slices.SortStableFunc(out, func(a, b Phase) int {
+		return slices.Index(AllPhases, a) - slices.Index(AllPhases, b)
+	})
 	return out, nil
 }
 

@@ -54,6 +54,9 @@ func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, h hook
 	if err := checkDataset(ds, &cfg); err != nil {
 		return nil, nil, err
 	}
+	if err := CheckSplits(&cfg, ds); err != nil {
+		return nil, nil, err
+	}
 	r := &runner{
 		ctx: ctx, ds: ds, cfg: cfg, obs: obs, hooks: h,
 		rep:    &Report{Provenance: CurrentProvenance(cfg.Seed), Config: cfg},
@@ -89,6 +92,38 @@ func checkDataset(ds *data.Dataset, cfg *Config) error {
 	return nil
 }
 
+// CheckSplits reports whether the split sizes of cfg fit ds (pool sizes,
+// stratified sizes that are multiples of the class count, enough images
+// of every class), with an error wrapping [ErrConfig] that says what does
+// not fit. [Run] checks the same before training.
+func CheckSplits(cfg *Config, ds *data.Dataset) error {
+	_, err := splitsFor(cfg, ds)
+	return err
+}
+
+// splitsFor draws the run's splits from its own random stream. Pools that
+// no selected phase uses are left empty, so their files need not be
+// loaded; the draws of the others do not change.
+func splitsFor(cfg *Config, ds *data.Dataset) (data.Splits, error) {
+	sc := cfg.Splits
+	nTrain := 0
+	if ds.Train != nil {
+		nTrain = ds.Train.N
+	}
+	need := NeededParts(cfg)
+	if need&data.TrainImages == 0 {
+		sc.UnsupTrain, sc.UnsupVal, nTrain = 0, 0, 0
+	}
+	if need&data.TestLabels == 0 {
+		sc.SupTrain, sc.SupVal, sc.SupTest = 0, 0, 0
+	}
+	s, err := data.MakeSplits(sc, nTrain, ds.TestLabels, Stream(cfg.Seed, streamSplits))
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return s, nil
+}
+
 // runner holds one experiment's state while it runs.
 type runner struct {
 	ctx    context.Context
@@ -103,20 +138,9 @@ type runner struct {
 }
 
 func (r *runner) run() error {
-	sc := r.cfg.Splits
-	nTrain := 0
-	if r.ds.Train != nil {
-		nTrain = r.ds.Train.N
-	}
-	if NeededParts(&r.cfg)&data.TrainImages == 0 {
-		sc.UnsupTrain, sc.UnsupVal, nTrain = 0, 0, 0
-	}
-	if NeededParts(&r.cfg)&data.TestLabels == 0 {
-		sc.SupTrain, sc.SupVal, sc.SupTest = 0, 0, 0
-	}
 	var err error
-	if r.splits, err = data.MakeSplits(sc, nTrain, r.ds.TestLabels, Stream(r.cfg.Seed, streamSplits)); err != nil {
-		return fmt.Errorf("splits: %w", err)
+	if r.splits, err = splitsFor(&r.cfg, r.ds); err != nil {
+		return err
 	}
 
 	if r.cfg.Runs(PhaseBaseline) {

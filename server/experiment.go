@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -237,15 +238,22 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	}
 	logConfig(a.log, cfg, opts)
 
-	// Check, then compute: the output directory and the data come first, so
-	// that a typo fails before hours of training rather than after.
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		a.log.Error("create output directory", "err", err)
-		return exitError
-	}
+	// Check, then compute: settings, data and the output directory are all
+	// checked before training, so that a typo fails in a second rather than
+	// after the run; the directory is created only once the data is good,
+	// so a failed start leaves nothing behind.
 	ds, err := a.loadData(cfg, opts.DataDir)
 	if err != nil {
-		a.log.Error("load data", "err", err)
+		// Data errors can be long and multi-line: print them as they are.
+		fmt.Fprintf(a.stderr, "warmstart experiment: %v\n", err)
+		return exitError
+	}
+	if err := nn.CheckSplits(&cfg, ds); err != nil {
+		fmt.Fprintf(a.stderr, "warmstart experiment: %v\nRun 'warmstart experiment -h' for usage.\n", err)
+		return exitUsage
+	}
+	if err := prepareOutDir(opts.OutDir); err != nil {
+		a.log.Error("output directory", "err", err)
 		return exitError
 	}
 
@@ -263,15 +271,16 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		obs = progress.New(a.log, progress.Options{Terminal: a.term}).Observe
 	}
 	rep, models, runErr := nn.Run(ctx, ds, cfg, obs)
-	interrupted := ctx.Err() != nil
 	if rep == nil {
 		a.log.Error("run experiment", "err", runErr)
 		return exitError
 	}
 
+	// The report decides the status: a Ctrl-C that lands after the last
+	// phase finished interrupted nothing.
 	status := exitOK
 	switch {
-	case interrupted:
+	case rep.Interrupted && errors.Is(runErr, context.Canceled):
 		a.log.Warn("interrupted; reporting the phases that finished")
 		status = exitInterrupted
 	case runErr != nil:
@@ -282,11 +291,12 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		a.log.Error("write report", "err", err)
 		return exitError
 	}
-	if opts.SaveModels {
-		if err := saveModels(a.log, opts.OutDir, rep, models); err != nil {
-			a.log.Error("save models", "err", err)
-			return exitError
-		}
+	if !opts.SaveModels {
+		models = nil // still clear model files an earlier run left in the folder
+	}
+	if err := saveModels(a.log, opts.OutDir, rep, models); err != nil {
+		a.log.Error("save models", "err", err)
+		return exitError
 	}
 	path := filepath.Join(opts.OutDir, report.MarkdownFile)
 	a.log.Info("report written", "path", path, "seconds", strconv.FormatFloat(rep.Seconds, 'f', 1, 64))
@@ -294,14 +304,28 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	return status
 }
 
+// prepareOutDir creates dir if needed and checks that files can be
+// written in it, by creating and removing a probe file.
+func prepareOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".warmstart-probe-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // loadData loads the parts of Fashion-MNIST that cfg needs, from dir or,
 // when dir is empty, from the first default directory that has them.
 func (a *app) loadData(cfg nn.Config, dir string) (*data.Dataset, error) {
-	if dir == "" {
-		var err error
-		if dir, err = data.Locate("", nn.NeededParts(&cfg)); err != nil {
-			return nil, err
-		}
+	// Locate also checks a given directory, with an error that says what
+	// is missing and how to get it.
+	dir, err := data.Locate(dir, nn.NeededParts(&cfg))
+	if err != nil {
+		return nil, err
 	}
 	parts := nn.NeededParts(&cfg)
 	start := time.Now()
@@ -351,8 +375,14 @@ func saveModels(log *slog.Logger, dir string, rep *nn.Report, models map[nn.Phas
 	}
 	pv := rep.Provenance
 	for _, p := range nn.AllPhases {
+		path := filepath.Join(dir, string(p)+".model")
 		m, ok := models[p]
 		if !ok || m == nil {
+			// A model file of an earlier run into this folder would
+			// disagree with this run's report.
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 			continue
 		}
 		meta := map[string]string{
@@ -370,7 +400,6 @@ func saveModels(log *slog.Logger, dir string, rep *nn.Report, models map[nn.Phas
 		if p == nn.PhasePretrained || p == nn.PhaseFineTune {
 			meta["encoder_pretrained"] = strconv.FormatBool(rep.EncoderPretrained)
 		}
-		path := filepath.Join(dir, string(p)+".model")
 		err := atomicfile.Write(path, func(w io.Writer) error { return nn.WriteModel(w, m, meta) })
 		if err != nil {
 			return err

@@ -214,7 +214,7 @@ func TestExperimentEndToEnd(t *testing.T) {
 		t.Skip("trains on the real dataset")
 	}
 	if _, err := data.Locate("", data.AllParts); err != nil {
-		t.Skipf("no dataset: %v", err)
+		t.Fatalf("real Fashion-MNIST needed (run `make data`): %v", err)
 	}
 	out := t.TempDir()
 	a, stdout, stderr := newTestApp()
@@ -285,5 +285,57 @@ func TestExperimentInterrupted(t *testing.T) {
 	}
 	if !strings.Contains(string(md), "this run was interrupted") {
 		t.Errorf("report.md lacks the interrupted warning:\n%s", md)
+	}
+
+	// A second run into the same folder that trains only the DAE must not
+	// leave the first run's classifiers beside its report.
+	a, _, stderr = newTestApp()
+	code = a.run(context.Background(), []string{"experiment", "-phases", "dae", "-epochs", "1",
+		"-unsup-train", "256", "-unsup-val", "64", "-grid", "2", "-out", out, "-save-models"})
+	if code != exitOK {
+		t.Fatalf("second run: exit status %d; stderr:\n%s", code, stderr)
+	}
+	for _, p := range nn.AllPhases {
+		_, err := os.Stat(filepath.Join(out, string(p)+".model"))
+		if exists := err == nil; exists != (p == nn.PhaseDAE) {
+			t.Errorf("after a DAE-only run, %s.model exists: %v", p, exists)
+		}
+	}
+}
+
+// TestExperimentFailsBeforeTraining checks that settings that do not fit
+// the data and an output path that cannot be written are refused before
+// any training, leaving no output folder behind.
+func TestExperimentFailsBeforeTraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads the real dataset")
+	}
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"stratified size not a multiple of 10", []string{"-sup-train", "7"}, exitUsage},
+		{"more unlabeled images than the file has", []string{"-unsup-train", "59000"}, exitUsage},
+		{"output under a file", []string{"-out", filepath.Join(file, "sub")}, exitError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"experiment", "-epochs", "1", "-out", out}, tc.args...)
+			a, _, stderr := newTestApp()
+			if code := a.run(context.Background(), args); code != tc.code {
+				t.Fatalf("got exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if strings.Contains(stderr.String(), "msg=epoch") {
+				t.Error("training started before the error")
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a failed start left an output folder")
+			}
+		})
 	}
 }

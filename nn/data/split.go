@@ -18,12 +18,15 @@ type Splits struct {
 // SplitConfig sets the sizes of the five sets and whether the supervised
 // sets are stratified by class.
 type SplitConfig struct {
-	UnsupTrain, UnsupVal      int
-	SupTrain, SupVal, SupTest int
+	UnsupTrain int `json:"unsup_train"`
+	UnsupVal   int `json:"unsup_val"`
+	SupTrain   int `json:"sup_train"`
+	SupVal     int `json:"sup_val"`
+	SupTest    int `json:"sup_test"`
 	// Stratified draws SupTrain/NumClasses, SupVal/NumClasses and
 	// SupTest/NumClasses images of every class; otherwise the supervised
 	// sets are plain random samples.
-	Stratified bool
+	Stratified bool `json:"stratified"`
 }
 
 // DefaultSplitConfig returns the sizes of SPEC.md: 57,000 / 3,000

@@ -87,7 +87,7 @@ func (m *mdWriter) provenance() {
 	p := m.r.Provenance
 	rev := p.VCSRevision
 	if rev == "" {
-		rev = "unknown (not built from a checkout)"
+		rev = "unknown (the binary carries no version-control stamp, e.g. built with -buildvcs=false)"
 	} else {
 		if p.VCSModified {
 			rev += " (dirty: uncommitted changes)"
@@ -232,6 +232,10 @@ func (m *mdWriter) accuracy() {
 	m.printf("The reference columns are the published Keras/TensorFlow 2.10 run of the " +
 		"same design (one seed, plain random split of the supervised pool). Its test " +
 		"split has 600 images, so differences of a point or two are within noise.\n\n")
+	if diff := settingsDiff(m.r.Config); len(diff) > 0 {
+		m.printf("**This run's settings differ from the reference design** (%s), so the "+
+			"reference columns are for orientation only.\n\n", strings.Join(diff, "; "))
+	}
 	if m.r.FineTuned != nil {
 		ft := m.r.Config.FineTune
 		m.printf("The baseline gets no extra epochs: fine-tuning trains the pretrained CNN "+
@@ -240,6 +244,32 @@ func (m *mdWriter) accuracy() {
 			ft.Epochs, formatFloat(ft.LearningRate), ft.Epochs)
 	}
 	m.image(plotValAccuracy)
+}
+
+// settingsDiff lists the settings of cfg that change the numbers and
+// differ from the published design's (the seed and the sample grid do
+// not count).
+func settingsDiff(cfg nn.Config) []string {
+	def := nn.DefaultConfig()
+	var diff []string
+	for _, p := range nn.AllPhases {
+		got, want := cfg.TrainFor(p), def.TrainFor(p)
+		if cfg.Runs(p) && got != want {
+			diff = append(diff, fmt.Sprintf("%s: %d epochs, batch %d, lr %s (published: %d, %d, %s)",
+				p, got.Epochs, got.BatchSize, formatFloat(got.LearningRate),
+				want.Epochs, want.BatchSize, formatFloat(want.LearningRate)))
+		}
+	}
+	if cfg.Noise != def.Noise {
+		diff = append(diff, fmt.Sprintf("noise σ %s (published: %s)", formatFloat(cfg.Noise), formatFloat(def.Noise)))
+	}
+	if s, d := cfg.Splits, def.Splits; s.UnsupTrain != d.UnsupTrain || s.UnsupVal != d.UnsupVal ||
+		s.SupTrain != d.SupTrain || s.SupVal != d.SupVal || s.SupTest != d.SupTest {
+		diff = append(diff, fmt.Sprintf("splits %d/%d unlabeled, %d/%d/%d labeled (published: %d/%d, %d/%d/%d)",
+			s.UnsupTrain, s.UnsupVal, s.SupTrain, s.SupVal, s.SupTest,
+			d.UnsupTrain, d.UnsupVal, d.SupTrain, d.SupVal, d.SupTest))
+	}
+	return diff
 }
 
 // comparisons renders the paired tests of each classifier against the

@@ -142,6 +142,7 @@ func TestMarkdownTables(t *testing.T) {
 		"![Clean, noisy and denoised validation images](samples.png)",
 		"| pretrained vs baseline | +3.62 points | 32 | 10 | 0.00093 | significant at 5% |",
 		"| finetune vs baseline | +0.49 points | 23 | 20 | 0.76 | no significant difference |",
+		"**This run's settings differ from the reference design** (baseline: 3 epochs, batch 256, lr 0.001 (published: 10, 256, 0.001);",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
@@ -151,6 +152,17 @@ func TestMarkdownTables(t *testing.T) {
 		if strings.Contains(md, bad) {
 			t.Errorf("report.md of a complete, pretrained run says %q", bad)
 		}
+	}
+}
+
+// TestMarkdownPublishedSettings: a run with the published settings (any
+// seed) gets no warning that the reference columns do not apply.
+func TestMarkdownPublishedSettings(t *testing.T) {
+	r := fixture()
+	r.Config = nn.DefaultConfig()
+	r.Config.Seed = 9
+	if md := Markdown(r); strings.Contains(md, "settings differ") {
+		t.Error("a run with the published settings is said to differ from them")
 	}
 }
 
