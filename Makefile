@@ -19,7 +19,7 @@ SIMD := GOEXPERIMENT=simd
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help data build experiment run test test-native test-wasm lint fuzz bench clean
+.PHONY: help data build experiment run test test-native test-wasm lint fuzz bench bench-go clean
 
 help: ## list the targets
 	@echo "warmstart: what unsupervised pretraining buys when labels are scarce"
@@ -89,8 +89,13 @@ fuzz: ## fuzz the IDX parsers for a while (FUZZTIME=60s each)
 bench: ## speed table: warmstart native, wasm in Node and Chromium, vs PyTorch and TF.js (bench/results.md)
 	@echo "== bench"
 	bench/install.sh
-	$(GO) test -run '^$$' -bench . -benchtime 10x ./nn/internal/... ./nn
 	$(GO) run ./bench/run -out bench/results.md
+
+bench-go: ## Go benchmarks of every kernel and training step, native (both builds) and wasm
+	@echo "== bench-go"
+	$(GO) test -run '^$$' -bench . -benchtime 10x ./nn/internal/... ./nn
+	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime 10x ./nn/internal/... ./nn
+	$(WASM_ENV) $(GO) test -run '^$$' -bench . -benchtime 5x ./nn/internal/...
 
 clean: ## remove build and run outputs
 	@echo "== clean"

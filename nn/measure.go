@@ -19,6 +19,7 @@ type StepStats struct {
 	ImagesPerSec  float64 `json:"images_per_s"`
 	BytesPerStep  float64 `json:"bytes_per_step"` // heap allocated per step in steady state
 	AllocsPerStep float64 `json:"allocs_per_step"`
+	GFLOPPerStep  float64 `json:"gflop_per_step"` // arithmetic of one step, see [StepFLOPs]
 }
 
 // MeasureSteps trains a freshly initialised arch (seed 1) on synthetic
@@ -77,5 +78,30 @@ func MeasureSteps(arch Arch, batch, warmup, steps int) (StepStats, error) {
 		ImagesPerSec:  float64(batch*steps) / sec,
 		BytesPerStep:  float64(after.TotalAlloc-before.TotalAlloc) / float64(steps),
 		AllocsPerStep: float64(after.Mallocs-before.Mallocs) / float64(steps),
+		GFLOPPerStep:  StepFLOPs(arch, batch) / 1e9,
 	}, nil
+}
+
+// StepFLOPs returns the floating-point operations of one training step of
+// arch at batch size n, counting a multiply-add as two and only the
+// convolutions and matrix products (the elementwise work is under 1%):
+// every layer's forward pass, its kernel gradient, and its input gradient
+// except for the first layer, whose input is the image. Padding taps are
+// counted, as a dense implementation computes them.
+func StepFLOPs(arch Arch, n int) float64 {
+	conv := func(h, cin, cout, stride int) float64 { // one pass of a 3x3 conv on (n,h,h,cin)
+		oh := (h + stride - 1) / stride
+		return 2 * float64(n*oh*oh*cout*9*cin)
+	}
+	dense := func(in, out int) float64 { return 2 * float64(n*in*out) }
+	enc := 2*conv(imgSide, 1, c1, 2) + 3*conv(imgSide/2, c1, c2, 2)
+	switch arch {
+	case ArchDAE:
+		// The transposed convolutions cost what the convolutions they are
+		// the adjoints of cost: 14x14x8 → 7x7x8 and 28x28x16 → 14x14x8.
+		return enc + 3*conv(imgSide/2, c2, c2, 2) + 3*conv(imgSide, c1, c2, 2) + 3*conv(imgSide, c1, 1, 1)
+	case ArchCNN:
+		return enc + 3*dense(codeLen, hidden) + 3*dense(hidden, NumClasses)
+	}
+	return 0
 }

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"warmstart/nn"
 )
 
 // sample is one JSON line printed by an implementation.
@@ -466,6 +468,7 @@ func report(impls []impl, models []string, res map[string]map[string][]float64,
 	}
 	fmt.Fprintf(&b, "\n\"× peer\" divides by the fastest peer of the same kind: PyTorch at the same thread count "+
 		"for native runs, TensorFlow.js's WebAssembly backend in the same runtime for wasm.\n")
+	arithmetic(&b, impls, res)
 	var notes []string
 	for _, im := range impls {
 		if im.skipWhy != "" {
@@ -479,6 +482,53 @@ func report(impls []impl, models []string, res map[string]map[string][]float64,
 		fmt.Fprintf(&b, "\n%s\n", strings.Join(notes, "\n"))
 	}
 	return b.String()
+}
+
+// arithmetic reports what fraction of the machine's arithmetic the
+// fastest single-threaded native DAE step uses. Every implementation does
+// the same arithmetic per image (nn.StepFLOPs), so images/s convert to
+// GFLOP/s alike.
+func arithmetic(b *strings.Builder, impls []impl, res map[string]map[string][]float64) {
+	daeFLOP := nn.StepFLOPs(nn.ArchDAE, 256) / 256
+	cnnFLOP := nn.StepFLOPs(nn.ArchCNN, 256) / 256
+	fmt.Fprintf(b, "\nOne training step at batch 256 is %.3f GFLOP for the DAE and %.3f GFLOP for the classifier "+
+		"(convolutions and matrix products, a multiply-add counted as two; `nn.StepFLOPs`).",
+		256*daeFLOP/1e9, 256*cnnFLOP/1e9)
+	mhz := cpuMHz()
+	for _, im := range impls {
+		if im.group != "native-1" {
+			continue
+		}
+		v := median(res[im.name]["dae"])
+		if v == 0 {
+			continue
+		}
+		gf := v * daeFLOP / 1e9
+		fmt.Fprintf(b, " %s: %.1f GFLOP/s on the DAE", im.name, gf)
+		if mhz > 0 {
+			// AVX2 with two FMA units: 2 units × 8 float32 lanes × 2 FLOP per cycle.
+			peak := 32 * mhz / 1000
+			fmt.Fprintf(b, " (%.0f%% of one core's AVX2 FMA peak of %.0f GFLOP/s at %.0f MHz)", 100*gf/peak, peak, mhz)
+		}
+		fmt.Fprintf(b, ".")
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+// cpuMHz returns the clock /proc/cpuinfo reports for the first CPU, or 0.
+func cpuMHz() float64 {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "cpu MHz" {
+			var f float64
+			fmt.Sscan(strings.TrimSpace(v), &f)
+			return f
+		}
+	}
+	return 0
 }
 
 func version(name string, args ...string) string {
