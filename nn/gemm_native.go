@@ -13,10 +13,10 @@ import (
 // not depend on GOMAXPROCS.
 var blasImpl gonum.Implementation
 
-// gemm computes c = op(a)·op(b) for row-major a, b, c, where op transposes
-// when the flag says so and op(a) is m×k, op(b) k×n. ta and tb are never
-// both set.
-func gemm[T floats](ta, tb bool, m, n, k int, a, b, c []T) {
+// blasGemm computes c = op(a)·op(b) for row-major a, b, c, where op
+// transposes when the flag says so and op(a) is m×k, op(b) k×n. ta and tb
+// are never both set.
+func blasGemm[T floats](ta, tb bool, m, n, k int, a, b, c []T) {
 	tA, tB := blas.NoTrans, blas.NoTrans
 	lda, ldb := k, n
 	if ta {
