@@ -101,25 +101,32 @@ func gradCheck(t *testing.T, inputs []*tensor.Dense, wrt []bool, maxPerInput int
 			rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 			idx = idx[:maxPerInput]
 		}
-		worst := 0.0
-		for _, j := range idx {
-			orig := d[j]
-			d[j] = orig + fdStep
-			lp := eval()
-			d[j] = orig - fdStep
-			lm := eval()
-			d[j] = orig
-			num := (lp - lm) / (2 * fdStep)
-			got := analytic[k][j]
-			diff := math.Abs(got - num)
-			if diff > fdAbsTol && diff > fdRelTol*math.Max(math.Abs(got), math.Abs(num)) {
-				t.Errorf("input %d [%d]: analytic %.12g, numeric %.12g (rel tol %g)", i, j, got, num, fdRelTol)
-			}
-			worst = math.Max(worst, diff)
-		}
-		t.Logf("input %d %v: %d entries, worst |analytic-numeric| %.3g", i, in.Shape(), len(idx), worst)
+		compareFD(t, fmt.Sprintf("input %d %v", i, in.Shape()), d, idx, analytic[k], eval)
 		k++
 	}
+}
+
+// compareFD compares analytic[j] with the central difference of loss
+// when d[j] moves by ±fdStep, for every j in idx, and restores d.
+func compareFD(t *testing.T, name string, d []float64, idx []int, analytic []float64, loss func() float64) {
+	t.Helper()
+	worst := 0.0
+	for _, j := range idx {
+		orig := d[j]
+		d[j] = orig + fdStep
+		lp := loss()
+		d[j] = orig - fdStep
+		lm := loss()
+		d[j] = orig
+		num := (lp - lm) / (2 * fdStep)
+		got := analytic[j]
+		diff := math.Abs(got - num)
+		if diff > fdAbsTol && diff > fdRelTol*math.Max(math.Abs(got), math.Abs(num)) {
+			t.Errorf("%s [%d]: analytic %.12g, numeric %.12g (rel tol %g)", name, j, got, num, fdRelTol)
+		}
+		worst = math.Max(worst, diff)
+	}
+	t.Logf("%s: %d entries, worst |analytic-numeric| %.3g", name, len(idx), worst)
 }
 
 func equalBits(a, b []float64) bool {
@@ -331,23 +338,10 @@ func checkGraphGrads(t *testing.T, gr *graph, ps []*tensor.Dense, per int) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	for k, i := range gr.train {
 		d := ps[i].Data().([]float64)
-		worst := 0.0
-		for s := 0; s < min(per, len(d)); s++ {
-			j := rng.IntN(len(d))
-			orig := d[j]
-			d[j] = orig + fdStep
-			lp := loss()
-			d[j] = orig - fdStep
-			lm := loss()
-			d[j] = orig
-			num := (lp - lm) / (2 * fdStep)
-			got := analytic[k][j]
-			diff := math.Abs(got - num)
-			if diff > fdAbsTol && diff > fdRelTol*math.Max(math.Abs(got), math.Abs(num)) {
-				t.Errorf("param %d %v [%d]: analytic %.12g, numeric %.12g (rel tol %g)", i, ps[i].Shape(), j, got, num, fdRelTol)
-			}
-			worst = math.Max(worst, diff)
+		idx := make([]int, min(per, len(d)))
+		for s := range idx {
+			idx[s] = rng.IntN(len(d))
 		}
-		t.Logf("param %d %v: worst |analytic-numeric| %.3g", i, ps[i].Shape(), worst)
+		compareFD(t, fmt.Sprintf("param %d %v", i, ps[i].Shape()), d, idx, analytic[k], loss)
 	}
 }
