@@ -175,7 +175,7 @@ func (o *Observer) batch(ev nn.Event) {
 		last := ev.Epoch == ev.Epochs && ev.Batch == ev.Batches
 		if last || now.Sub(o.lastDraw) >= o.opts.Redraw {
 			o.lastDraw = now
-			t.SetStatus(BarLine(ev, 24))
+			t.SetStatus(FitBarLine(ev, t.width))
 		}
 		return
 	}
@@ -222,10 +222,11 @@ func (o *Observer) epoch(ev nn.Event) {
 	o.log.Info("epoch", attrs...)
 }
 
-// BarLine returns the status line for a batch event: the phase, epoch and
-// batch counters, a bar barWidth cells wide showing how much of the phase
-// is done, the running loss and accuracy (classifiers only), the
-// throughput and the phase's ETA.
+// BarLine returns the status line for a batch event: the phase, epoch
+// ("ep") and batch ("b") counters, a bar barWidth cells wide showing how much of the phase
+// is done, the phase's ETA, the throughput, and the running loss and
+// accuracy (classifiers only). The ETA comes first so that a narrow
+// terminal, which cuts the line's end, still shows it.
 func BarLine(ev nn.Event, barWidth int) string {
 	total := ev.Epochs * ev.Batches
 	done := (ev.Epoch-1)*ev.Batches + ev.Batch
@@ -234,15 +235,21 @@ func BarLine(ev nn.Event, barWidth int) string {
 		filled = min(barWidth, max(0, done*barWidth/total))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s epoch %d/%d batch %d/%d [%s%s] loss %s",
+	fmt.Fprintf(&b, "%s ep %d/%d b %d/%d [%s%s] ETA %s %s img/s loss %s",
 		ev.Phase, ev.Epoch, ev.Epochs, ev.Batch, ev.Batches,
 		strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled),
-		formatLoss(ev.Loss))
+		FormatDuration(ETA(ev)), FormatRate(ev.ImagesPerSec), formatLoss(ev.Loss))
 	if ev.Phase != nn.PhaseDAE {
 		fmt.Fprintf(&b, " acc %.1f%%", 100*ev.Accuracy)
 	}
-	fmt.Fprintf(&b, " %s img/s ETA %s", FormatRate(ev.ImagesPerSec), FormatDuration(ETA(ev)))
 	return b.String()
+}
+
+// FitBarLine returns [BarLine] with the widest bar, from 4 to 24 cells,
+// that keeps the line within width columns.
+func FitBarLine(ev nn.Event, width int) string {
+	rest := utf8.RuneCountInString(BarLine(ev, 0))
+	return BarLine(ev, min(24, max(4, width-1-rest)))
 }
 
 // ETA estimates the time left in the event's phase: the remaining batches,

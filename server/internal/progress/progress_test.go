@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"warmstart/nn"
 )
@@ -69,11 +70,23 @@ func TestFormatRate(t *testing.T) {
 	}
 }
 
+// TestFitBarLine: on an 80-column terminal the whole line fits, ETA
+// included, with a shorter bar.
+func TestFitBarLine(t *testing.T) {
+	ev := nn.Event{Kind: nn.EventBatch, Phase: nn.PhasePretrained, Epoch: 10, Epochs: 10,
+		Batch: 223, Batches: 223, Loss: 0.6123, Accuracy: 0.712, ImagesPerSec: 12345,
+		Elapsed: 10 * time.Second}
+	got := FitBarLine(ev, 80)
+	if n := utf8.RuneCountInString(got); n > 79 || !strings.Contains(got, "ETA") || !strings.Contains(got, "acc") {
+		t.Errorf("got %q (%d columns), want at most 79 with the ETA and accuracy", got, n)
+	}
+}
+
 func TestBarLine(t *testing.T) {
 	ev := nn.Event{Kind: nn.EventBatch, Phase: nn.PhaseBaseline, Epoch: 2, Epochs: 4,
 		Batch: 4, Batches: 8, Loss: 0.61234, Accuracy: 0.712, ImagesPerSec: 1234,
 		Elapsed: 6 * time.Second}
-	want := "baseline   epoch 2/4 batch 4/8 [###.....] loss 0.6123 acc 71.2% 1234 img/s ETA 0:10"
+	want := "baseline ep 2/4 b 4/8 [###.....] ETA 0:10 1234 img/s loss 0.6123 acc 71.2%"
 	if got := BarLine(ev, 8); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
@@ -161,7 +174,7 @@ func TestBarThrottled(t *testing.T) {
 	if draws < 9 || draws > 12 {
 		t.Errorf("got %d redraws in 1 s of batches, want about 10", draws)
 	}
-	if !strings.Contains(termBuf.String(), "batch 100/100") {
+	if !strings.Contains(termBuf.String(), "b 100/100") {
 		t.Errorf("the last batch was not drawn")
 	}
 	if strings.Contains(logBuf.String(), "msg=progress") {
