@@ -143,6 +143,7 @@ func TestMarkdownTables(t *testing.T) {
 		"| pretrained vs baseline | +3.62 points | 32 | 10 | 0.00093 | significant at 5% |",
 		"| finetune vs baseline | +0.49 points | 23 | 20 | 0.76 | no significant difference |",
 		"**This run's settings differ from the reference design** (baseline: 3 epochs, batch 256, lr 0.001 (published: 10, 256, 0.001);",
+		"These settings differ from the published design's",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
@@ -161,8 +162,20 @@ func TestMarkdownPublishedSettings(t *testing.T) {
 	r := fixture()
 	r.Config = nn.DefaultConfig()
 	r.Config.Seed = 9
-	if md := Markdown(r); strings.Contains(md, "settings differ") {
+	if md := Markdown(r); strings.Contains(md, "settings differ") || strings.Contains(md, "differ from the published") {
 		t.Error("a run with the published settings is said to differ from them")
+	}
+}
+
+// TestMarkdownSettingsNoteWithoutClassifiers: a DAE-only run with its own
+// settings says so too, though it has no reference columns.
+func TestMarkdownSettingsNoteWithoutClassifiers(t *testing.T) {
+	r := fixture()
+	r.Baseline, r.Pretrained, r.FineTuned, r.Comparisons = nil, nil, nil, nil
+	r.Config.Phases = []nn.Phase{nn.PhaseDAE}
+	r.Config.DAE.Epochs = 1
+	if md := Markdown(r); !strings.Contains(md, "These settings differ from the published design's") {
+		t.Error("a DAE-only run with 1 epoch does not say its settings differ from the published ones")
 	}
 }
 
