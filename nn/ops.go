@@ -117,24 +117,38 @@ type convPlans struct {
 	f64 *kernel.Conv[float64]
 }
 
-func (p *convPlans) plan32(g kernel.Geom) (*kernel.Conv[float32], error) {
-	if p.f32 == nil || p.g != g {
-		c, err := kernel.NewConv[float32](g)
-		if err != nil {
-			return nil, err
-		}
-		p.f32, p.f64, p.g = c, nil, g
+// withPlan calls f with p's kernel plan of element type T for geometry g,
+// making the plan on first use or when g changes.
+func withPlan[T floats](p *convPlans, g kernel.Geom, f func(c *kernel.Conv[T])) error {
+	if p.g != g {
+		p.f32, p.f64, p.g = nil, nil, g
 	}
-	return p.f32, nil
+	var c any
+	var err error
+	switch any(T(0)).(type) {
+	case float32:
+		if p.f32 == nil {
+			p.f32, err = kernel.NewConv[float32](g)
+		}
+		c = p.f32
+	default:
+		if p.f64 == nil {
+			p.f64, err = kernel.NewConv[float64](g)
+		}
+		c = p.f64
+	}
+	if err != nil {
+		return err
+	}
+	f(c.(*kernel.Conv[T]))
+	return nil
 }
 
-func (p *convPlans) plan64(g kernel.Geom) (*kernel.Conv[float64], error) {
-	if p.f64 == nil || p.g != g {
-		c, err := kernel.NewConv[float64](g)
-		if err != nil {
-			return nil, err
-		}
-		p.f64, p.f32, p.g = c, nil, g
+// byDtype returns f32 for float32 values and f64 otherwise: the two
+// instantiations of one generic function.
+func byDtype[F any](dt tensor.Dtype, f32, f64 F) F {
+	if dt == tensor.Float32 {
+		return f32
 	}
-	return p.f64, nil
+	return f64
 }

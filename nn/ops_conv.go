@@ -84,28 +84,18 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	y := op.out.get(dt, tensor.Shape{g.N, g.OutH(), g.OutW(), g.Cout})
-	if dt == tensor.Float32 {
-		c, err := op.plans.plan32(g)
-		if err != nil {
-			return nil, err
-		}
-		var b []float32
+	return y, byDtype(dt, convForward[float32], convForward[float64])(op, g, y, in)
+}
+
+// convForward runs op's forward kernel in element type T.
+func convForward[T floats](op *convOp, g kernel.Geom, y gorgonia.Value, in []gorgonia.Value) error {
+	return withPlan(&op.plans, g, func(c *kernel.Conv[T]) {
+		var b []T
 		if op.bias {
-			b = vals[float32](in[2])
+			b = vals[T](in[2])
 		}
-		c.Forward(vals[float32](y), vals[float32](in[0]), vals[float32](in[1]), b, op.act)
-		return y, nil
-	}
-	c, err := op.plans.plan64(g)
-	if err != nil {
-		return nil, err
-	}
-	var b []float64
-	if op.bias {
-		b = vals[float64](in[2])
-	}
-	c.Forward(vals[float64](y), vals[float64](in[0]), vals[float64](in[1]), b, op.act)
-	return y, nil
+		c.Forward(vals[T](y), vals[T](in[0]), vals[T](in[1]), b, op.act)
+	})
 }
 
 func (op *convOp) DiffWRT(n int) []bool {
@@ -204,22 +194,16 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	y := op.out.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
-	if dt == tensor.Float32 {
-		c, err := op.plans.plan32(g)
-		if err != nil {
-			return nil, err
-		}
-		c.BackInput(vals[float32](y), vals[float32](in[0]), vals[float32](in[1]))
-		kernel.BiasAct(vals[float32](y), vals[float32](in[2]), op.act)
-		return y, nil
-	}
-	c, err := op.plans.plan64(g)
-	if err != nil {
-		return nil, err
-	}
-	c.BackInput(vals[float64](y), vals[float64](in[0]), vals[float64](in[1]))
-	kernel.BiasAct(vals[float64](y), vals[float64](in[2]), op.act)
-	return y, nil
+	return y, byDtype(dt, convTForward[float32], convTForward[float64])(op, g, y, in)
+}
+
+// convTForward runs op's forward pass, the adjoint kernel then the fused
+// bias and activation, in element type T.
+func convTForward[T floats](op *convTOp, g kernel.Geom, y gorgonia.Value, in []gorgonia.Value) error {
+	return withPlan(&op.plans, g, func(c *kernel.Conv[T]) {
+		c.BackInput(vals[T](y), vals[T](in[0]), vals[T](in[1]))
+		kernel.BiasAct(vals[T](y), vals[T](in[2]), op.act)
+	})
 }
 
 func (op *convTOp) DiffWRT(n int) []bool { return []bool{op.inputGrad, true, true}[:n] }
@@ -285,20 +269,14 @@ func (op *convBackInputOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	g := op.g
 	dx := op.out.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
-	if dt == tensor.Float32 {
-		c, err := op.plans.plan32(g)
-		if err != nil {
-			return nil, err
-		}
-		c.BackInput(vals[float32](dx), vals[float32](in[0]), vals[float32](in[1]))
-		return dx, nil
-	}
-	c, err := op.plans.plan64(g)
-	if err != nil {
-		return nil, err
-	}
-	c.BackInput(vals[float64](dx), vals[float64](in[0]), vals[float64](in[1]))
-	return dx, nil
+	return dx, byDtype(dt, backInput[float32], backInput[float64])(&op.plans, g, dx, in)
+}
+
+// backInput computes dx = adjoint(dy, w) for in = (dy, w) in element type T.
+func backInput[T floats](p *convPlans, g kernel.Geom, dx gorgonia.Value, in []gorgonia.Value) error {
+	return withPlan(p, g, func(c *kernel.Conv[T]) {
+		c.BackInput(vals[T](dx), vals[T](in[0]), vals[T](in[1]))
+	})
 }
 
 // convBackFilterOp is a convolution's kernel gradient:
@@ -333,18 +311,13 @@ func (op *convBackFilterOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	g := op.g
 	dw := op.out.get(dt, tensor.Shape{3, 3, g.Cin, g.Cout})
-	if dt == tensor.Float32 {
-		c, err := op.plans.plan32(g)
-		if err != nil {
-			return nil, err
-		}
-		c.BackFilter(vals[float32](dw), nil, vals[float32](in[0]), vals[float32](in[1]))
-		return dw, nil
-	}
-	c, err := op.plans.plan64(g)
-	if err != nil {
-		return nil, err
-	}
-	c.BackFilter(vals[float64](dw), nil, vals[float64](in[0]), vals[float64](in[1]))
-	return dw, nil
+	return dw, byDtype(dt, backFilter[float32], backFilter[float64])(&op.plans, g, dw, in)
+}
+
+// backFilter computes the kernel gradient for in = (x, dy) in element
+// type T.
+func backFilter[T floats](p *convPlans, g kernel.Geom, dw gorgonia.Value, in []gorgonia.Value) error {
+	return withPlan(p, g, func(c *kernel.Conv[T]) {
+		c.BackFilter(vals[T](dw), nil, vals[T](in[0]), vals[T](in[1]))
+	})
 }
