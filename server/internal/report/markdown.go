@@ -259,8 +259,8 @@ func settingsDiff(cfg nn.Config) []string {
 	for _, p := range nn.AllPhases {
 		got, want := cfg.TrainFor(p), def.TrainFor(p)
 		if cfg.Runs(p) && got != want {
-			diff = append(diff, fmt.Sprintf("%s: %d epochs, batch %d, lr %s (published: %d, %d, %s)",
-				p, got.Epochs, got.BatchSize, formatFloat(got.LearningRate),
+			diff = append(diff, fmt.Sprintf("%s: %s, batch %d, lr %s (published: %d, %d, %s)",
+				p, count(got.Epochs, "epoch"), got.BatchSize, formatFloat(got.LearningRate),
 				want.Epochs, want.BatchSize, formatFloat(want.LearningRate)))
 		}
 	}
@@ -274,6 +274,14 @@ func settingsDiff(cfg nn.Config) []string {
 			d.UnsupTrain, d.UnsupVal, d.SupTrain, d.SupVal, d.SupTest))
 	}
 	return diff
+}
+
+// count returns n and the noun, plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // comparisons renders the paired tests of each classifier against the

@@ -174,7 +174,8 @@ func TestMarkdownSettingsNoteWithoutClassifiers(t *testing.T) {
 	r.Baseline, r.Pretrained, r.FineTuned, r.Comparisons = nil, nil, nil, nil
 	r.Config.Phases = []nn.Phase{nn.PhaseDAE}
 	r.Config.DAE.Epochs = 1
-	if md := Markdown(r); !strings.Contains(md, "These settings differ from the published design's") {
+	if md := Markdown(r); !strings.Contains(md, "These settings differ from the published design's") ||
+		!strings.Contains(md, "dae: 1 epoch, batch") {
 		t.Error("a DAE-only run with 1 epoch does not say its settings differ from the published ones")
 	}
 }
