@@ -149,9 +149,8 @@ func (m *mdWriter) settings() {
 			strconv.Itoa(t.BatchSize), formatFloat(t.LearningRate)})
 	}
 	m.table([]string{"phase", "epochs", "batch size", "learning rate (Adam)"}, rows)
-	if len(settingsDiff(c)) > 0 {
-		m.printf("These settings differ from the published design's (10 epochs, batch 256, " +
-			"lr 0.001 and 1e-5 for fine-tuning, σ 0.2, splits 57,000/3,000 and 1,800/600/600).\n\n")
+	if diff := settingsDiff(c); len(diff) > 0 {
+		m.printf("These settings differ from the published design's: %s.\n\n", strings.Join(diff, "; "))
 	}
 }
 
