@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"warmstart/nn/data"
+	"warmstart/nn/spec"
 )
 
 // ErrData is wrapped when the dataset lacks what the selected phases need.
@@ -193,7 +194,7 @@ func (r *runner) compare() {
 	}
 	for _, other := range []*ClassifierResult{r.rep.Pretrained, r.rep.FineTuned} {
 		if other != nil {
-			r.rep.Comparisons = append(r.rep.Comparisons, compare(r.rep.Baseline, other, truth))
+			r.rep.Comparisons = append(r.rep.Comparisons, spec.Compare(r.rep.Baseline, other, truth))
 		}
 	}
 }

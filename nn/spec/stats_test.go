@@ -1,4 +1,4 @@
-package nn
+package spec
 
 import (
 	"math"
@@ -24,7 +24,7 @@ func TestCompare(t *testing.T) {
 	truth := []uint8{0, 1, 2, 3, 4}
 	a := &ClassifierResult{Phase: PhaseBaseline, Predictions: []uint8{0, 1, 2, 9, 9}}
 	b := &ClassifierResult{Phase: PhasePretrained, Predictions: []uint8{0, 9, 9, 3, 4}}
-	c := compare(a, b, truth)
+	c := Compare(a, b, truth)
 	if c.OnlyA != 2 || c.OnlyB != 2 || c.AccDiff != 0 || c.N != 5 || c.PValue != 1 {
 		t.Errorf("got %+v", c)
 	}

@@ -1,4 +1,4 @@
-package nn
+package spec
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ func ParsePhases(s string) ([]Phase, error) {
 	for _, f := range strings.Split(s, ",") {
 		p := Phase(strings.TrimSpace(f))
 		if !p.valid() {
-			return nil, fmt.Errorf("nn: unknown phase %q (want baseline, dae, pretrained, finetune or all)", f)
+			return nil, fmt.Errorf("unknown phase %q (want baseline, dae, pretrained, finetune or all)", f)
 		}
 		out = append(out, p)
 	}
@@ -123,7 +123,7 @@ func (c *Config) TrainFor(p Phase) Train {
 }
 
 // ErrConfig is wrapped by every error of [Config.Validate].
-var ErrConfig = errors.New("nn: invalid config")
+var ErrConfig = errors.New("invalid config")
 
 // Validate checks the settings once, before anything runs, and returns an
 // error wrapping [ErrConfig] that names the first bad field.

@@ -1,4 +1,4 @@
-package nn
+package spec
 
 import "math"
 
@@ -15,9 +15,9 @@ type Comparison struct {
 	PValue  float64 `json:"p_value"`  // two-sided exact McNemar p-value
 }
 
-// compare pairs the test predictions of a and b against the true labels
+// Compare pairs the test predictions of a and b against the true labels
 // truth (all in test-split order).
-func compare(a, b *ClassifierResult, truth []uint8) Comparison {
+func Compare(a, b *ClassifierResult, truth []uint8) Comparison {
 	c := Comparison{APhase: a.Phase, BPhase: b.Phase, N: len(truth)}
 	for i, t := range truth {
 		ra, rb := a.Predictions[i] == t, b.Predictions[i] == t
