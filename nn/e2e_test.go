@@ -118,7 +118,7 @@ func TestEndToEndCanFail(t *testing.T) {
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
-			rep, models, err := run(context.Background(), ds, ciConfig(), nil, h)
+			rep, models, err := run(context.Background(), ds, ciConfig(), nil, RunOptions{}, h)
 			var nonFinite *NonFiniteLossError
 			if errors.As(err, &nonFinite) {
 				t.Logf("caught: %v", err) // diverged to NaN: training stops, also a failure

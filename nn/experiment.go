@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"warmstart/nn/data"
@@ -33,7 +35,26 @@ func NeededParts(cfg *Config) data.Part {
 // Report.Interrupted set, together with the error; a failure in a phase
 // does the same. The report is nil only when cfg or ds are invalid.
 func Run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer) (*Report, map[Phase]*Model, error) {
-	return run(ctx, ds, cfg, obs, hooks{})
+	return run(ctx, ds, cfg, obs, RunOptions{}, hooks{})
+}
+
+// RunOptions are the optional parts of a run.
+type RunOptions struct {
+	// Resume, if set, continues the run it was saved from: its finished
+	// phases are not trained again, and the phase in progress goes on
+	// after its last saved epoch. It must come from a run with the same
+	// settings (and seed) on the same dataset.
+	Resume *State
+
+	// Checkpoint, if set, receives the run's state after every epoch, on
+	// the training goroutine; it must return quickly, and may keep the
+	// state, which later training does not change.
+	Checkpoint func(*State)
+}
+
+// RunWith is [Run] with options: resuming a saved run, or saving one.
+func RunWith(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, opts RunOptions) (*Report, map[Phase]*Model, error) {
+	return run(ctx, ds, cfg, obs, opts, hooks{})
 }
 
 // hooks let tests look inside a run and inject deliberate defects, to
@@ -48,7 +69,7 @@ type hooks struct {
 	randomEncoder bool
 }
 
-func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, h hooks) (*Report, map[Phase]*Model, error) {
+func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, opts RunOptions, h hooks) (*Report, map[Phase]*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -58,8 +79,13 @@ func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, h hook
 	if err := CheckSplits(&cfg, ds); err != nil {
 		return nil, nil, err
 	}
+	if opts.Resume != nil {
+		if err := opts.Resume.check(&cfg); err != nil {
+			return nil, nil, err
+		}
+	}
 	r := &runner{
-		ctx: ctx, ds: ds, cfg: cfg, obs: obs, hooks: h,
+		ctx: ctx, ds: ds, cfg: cfg, obs: obs, hooks: h, opts: opts,
 		rep:    &Report{Provenance: CurrentProvenance(cfg.Seed), Config: cfg},
 		models: map[Phase]*Model{},
 	}
@@ -132,6 +158,7 @@ type runner struct {
 	cfg    Config
 	obs    Observer
 	hooks  hooks
+	opts   RunOptions
 	splits data.Splits
 
 	rep    *Report
@@ -144,7 +171,10 @@ func (r *runner) run() error {
 		return err
 	}
 
-	if r.cfg.Runs(PhaseBaseline) {
+	if res := r.opts.Resume; res != nil {
+		r.restoreFinished(res)
+	}
+	if r.cfg.Runs(PhaseBaseline) && r.rep.Baseline == nil {
 		m, err := r.newCNN()
 		if err != nil {
 			return err
@@ -153,26 +183,25 @@ func (r *runner) run() error {
 			return err
 		}
 	}
-	var dae *Model
-	if r.cfg.Runs(PhaseDAE) {
-		if dae, r.rep.DAE, err = r.autoencoder(); err != nil {
+	if r.cfg.Runs(PhaseDAE) && r.rep.DAE == nil {
+		if _, r.rep.DAE, err = r.autoencoder(); err != nil {
 			return err
 		}
 		r.rep.EncoderPretrained = r.cfg.DAE.Epochs > 0
 	}
-	if r.cfg.Runs(PhasePretrained) {
+	if r.cfg.Runs(PhasePretrained) && r.rep.Pretrained == nil {
 		m, err := r.newCNN()
 		if err != nil {
 			return err
 		}
 		if !r.hooks.randomEncoder {
-			CopyEncoder(m, dae)
+			CopyEncoder(m, r.models[PhaseDAE])
 		}
 		if r.rep.Pretrained, err = r.classifier(PhasePretrained, m, false); err != nil {
 			return err
 		}
 	}
-	if r.cfg.Runs(PhaseFineTune) {
+	if r.cfg.Runs(PhaseFineTune) && r.rep.FineTuned == nil {
 		m := r.models[PhasePretrained].Clone()
 		if r.rep.FineTuned, err = r.classifier(PhaseFineTune, m, true); err != nil {
 			return err
@@ -230,18 +259,30 @@ func (r *runner) newCNN() (*Model, error) {
 // encoder frozen unless trainEncoder, and evaluates it.
 func (r *runner) classifier(p Phase, m *Model, trainEncoder bool) (*ClassifierResult, error) {
 	tr := r.cfg.TrainFor(p)
+	order := streamOrderCNN
+	if p == PhaseFineTune {
+		order = streamOrderFT
+	}
+	im, labels, s := r.ds.Test, r.ds.TestLabels, r.splits
+	orderSrc := streamPCG(r.cfg.Seed, order)
+	cur, err := r.resumed(p, tr, s.SupTrain)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		m = cur.Model
+		if orderSrc, err = pcgFrom(cur.Order); err != nil {
+			return nil, err
+		}
+	}
 	trainable := make([]bool, len(m.Params))
 	for i := range trainable {
 		trainable[i] = trainEncoder || i >= numEncoderTensors
 	}
 	n := r.newNet(p, m, trainable, tr.LearningRate)
 	defer n.close()
-	order := streamOrderCNN
-	if p == PhaseFineTune {
-		order = streamOrderFT
-	}
-	f := &fitter{ctx: r.ctx, phase: p, tr: tr, obs: r.obs, order: Stream(r.cfg.Seed, order)}
-	im, labels, s := r.ds.Test, r.ds.TestLabels, r.splits
+	f := &fitter{ctx: r.ctx, phase: p, tr: tr, obs: r.obs, order: rand.New(orderSrc)}
+	r.prepare(f, n, cur, orderSrc, nil)
 
 	start := time.Now()
 	hist, err := f.epochs(n, s.SupTrain, classifierStep(im, labels), func() (float64, float64, error) {
@@ -285,21 +326,35 @@ func (r *runner) autoencoder() (*Model, *DAEResult, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	im, s, sigma := r.ds.Train, r.splits, r.cfg.Noise
+	orderSrc, noiseSrc := streamPCG(r.cfg.Seed, streamOrderDAE), streamPCG(r.cfg.Seed, streamNoiseTrain)
+	cur, err := r.resumed(PhaseDAE, tr, s.UnsupTrain)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur != nil {
+		m = cur.Model
+		if orderSrc, err = pcgFrom(cur.Order); err != nil {
+			return nil, nil, err
+		}
+		if noiseSrc, err = pcgFrom(cur.Noise); err != nil {
+			return nil, nil, err
+		}
+	}
 	trainable := make([]bool, len(m.Params))
 	for i := range trainable {
 		trainable[i] = true
 	}
 	n := r.newNet(PhaseDAE, m, trainable, tr.LearningRate)
 	defer n.close()
-	f := &fitter{ctx: r.ctx, phase: PhaseDAE, tr: tr, obs: r.obs, order: Stream(r.cfg.Seed, streamOrderDAE)}
-	im, s, sigma := r.ds.Train, r.splits, r.cfg.Noise
+	f := &fitter{ctx: r.ctx, phase: PhaseDAE, tr: tr, obs: r.obs, order: rand.New(orderSrc)}
+	r.prepare(f, n, cur, orderSrc, noiseSrc)
 	valMSE := func(grid *SampleGrid) (float64, error) {
 		return evalDAE(n, im, s.UnsupVal, sigma, Stream(r.cfg.Seed, streamNoiseVal), tr.BatchSize, grid)
 	}
 
 	start := time.Now()
-	noise := Stream(r.cfg.Seed, streamNoiseTrain)
-	hist, err := f.epochs(n, s.UnsupTrain, daeStep(im, sigma, noise), func() (float64, float64, error) {
+	hist, err := f.epochs(n, s.UnsupTrain, daeStep(im, sigma, rand.New(noiseSrc)), func() (float64, float64, error) {
 		l, err := valMSE(nil)
 		return l, 0, err
 	})
@@ -318,4 +373,78 @@ func (r *runner) autoencoder() (*Model, *DAEResult, error) {
 	r.models[PhaseDAE] = m
 	f.end()
 	return m, res, nil
+}
+
+// restoreFinished takes the results and models of the phases that a
+// resumed run had finished.
+func (r *runner) restoreFinished(res *State) {
+	for p, m := range res.Models {
+		r.models[p] = m
+	}
+	r.rep.Baseline, r.rep.DAE = res.Report.Baseline, res.Report.DAE
+	r.rep.Pretrained, r.rep.FineTuned = res.Report.Pretrained, res.Report.FineTuned
+	r.rep.EncoderPretrained = res.Report.EncoderPretrained
+}
+
+// resumed returns the saved state of phase p when the run resumes in the
+// middle of it, after checking that it fits the phase's settings and
+// training pool.
+func (r *runner) resumed(p Phase, tr Train, pool []int) (*PhaseState, error) {
+	res := r.opts.Resume
+	if res == nil || res.Current == nil || res.Current.Phase != p {
+		return nil, nil
+	}
+	c := res.Current
+	if err := c.checkPhase(p, tr, pool); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepare sets f and n up to go on from cur, when resuming, and to save
+// the run's state after every epoch, when asked to. noiseSrc is the
+// DAE's training-noise generator, nil for classifiers.
+func (r *runner) prepare(f *fitter, n *net, cur *PhaseState, orderSrc, noiseSrc *rand.PCG) {
+	if cur != nil {
+		f.done, f.perm, f.hist = cur.Epoch, slices.Clone(cur.Perm), slices.Clone(cur.History)
+		n.opt.t, n.opt.m, n.opt.v = cur.AdamSteps, cloneRows(cur.AdamM), cloneRows(cur.AdamV)
+	}
+	save := r.opts.Checkpoint
+	if save == nil {
+		return
+	}
+	f.checkpoint = func(epoch int, perm []int, hist []EpochStats) {
+		st := &State{Config: r.cfg, Models: map[Phase]*Model{}}
+		st.Report.Baseline, st.Report.DAE = r.rep.Baseline, r.rep.DAE
+		st.Report.Pretrained, st.Report.FineTuned = r.rep.Pretrained, r.rep.FineTuned
+		st.Report.EncoderPretrained = r.rep.EncoderPretrained
+		for p, m := range r.models {
+			st.Models[p] = m
+		}
+		c := &PhaseState{
+			Phase: f.phase, Epoch: epoch, Model: n.model.Clone(), History: slices.Clone(hist),
+			AdamSteps: n.opt.t, AdamM: cloneRows(n.opt.m), AdamV: cloneRows(n.opt.v),
+			Perm: slices.Clone(perm),
+		}
+		var err error
+		if c.Order, err = orderSrc.MarshalBinary(); err == nil && noiseSrc != nil {
+			c.Noise, err = noiseSrc.MarshalBinary()
+		}
+		if err != nil {
+			return // a PCG always marshals; nothing to save otherwise
+		}
+		st.Current = c
+		save(st)
+	}
+}
+
+func cloneRows(rows [][]float32) [][]float32 {
+	if rows == nil {
+		return nil
+	}
+	out := make([][]float32, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+	}
+	return out
 }

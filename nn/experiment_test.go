@@ -20,7 +20,7 @@ func TestEncoderTransfer(t *testing.T) {
 	ds, cfg := synthDataset(t)
 	before := map[Phase][32]byte{}
 	h := hooks{phaseStart: func(p Phase, m *Model) { before[p] = hashParams(m.Encoder()) }}
-	rep, models, err := run(context.Background(), ds, cfg, nil, h)
+	rep, models, err := run(context.Background(), ds, cfg, nil, RunOptions{}, h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,12 @@ const (
 // Stream returns the generator for one purpose of a run with the given
 // seed: a PCG seeded with the run's seed and a hash of the purpose.
 func Stream(seed uint64, purpose string) *rand.Rand {
+	return rand.New(streamPCG(seed, purpose))
+}
+
+// streamPCG is Stream's generator, kept where its state is saved.
+func streamPCG(seed uint64, purpose string) *rand.PCG {
 	h := fnv.New64a()
 	h.Write([]byte(purpose))
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
+	return rand.NewPCG(seed, h.Sum64())
 }

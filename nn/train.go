@@ -61,6 +61,16 @@ type fitter struct {
 	obs   Observer
 	order *rand.Rand // batch order, reshuffled every epoch
 	clock clock
+
+	// A resumed phase starts after epoch done, from the batch order perm
+	// and with the history so far; a fresh one has them zero.
+	done int
+	perm []int
+	hist []EpochStats
+
+	// checkpoint, if set, is called after every epoch with the epoch's
+	// batch order and the history so far.
+	checkpoint func(epoch int, perm []int, hist []EpochStats)
 }
 
 // batches returns how many batches an epoch of n images has; the last,
@@ -74,13 +84,16 @@ func (f *fitter) epochs(n *net, idx []int,
 	step func(n *net, batch []int) (loss float64, correct int, err error),
 	validate func() (loss, acc float64, err error),
 ) ([]EpochStats, error) {
-	var hist []EpochStats
+	hist := f.hist
 	c := &f.clock
 	c.phaseStart = time.Now()
 	nb := f.batches(len(idx))
 	f.emit(Event{Kind: EventPhaseStart, Epochs: f.tr.Epochs, Batches: nb})
-	perm := append([]int(nil), idx...)
-	for e := 1; e <= f.tr.Epochs; e++ {
+	perm := f.perm
+	if perm == nil {
+		perm = append([]int(nil), idx...)
+	}
+	for e := f.done + 1; e <= f.tr.Epochs; e++ {
 		f.order.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		c.epochStart, c.images = time.Now(), 0
 		var lossSum float64
@@ -121,6 +134,9 @@ func (f *fitter) epochs(n *net, idx []int,
 			Kind: EventEpoch, Epoch: e, Epochs: f.tr.Epochs, Batch: nb, Batches: nb,
 			Loss: st.TrainLoss, Accuracy: st.TrainAcc, ImagesPerSec: st.ImagesPerSec, Stats: &st,
 		})
+		if f.checkpoint != nil {
+			f.checkpoint(e, perm, hist)
+		}
 	}
 	f.emit(Event{Kind: EventEvaluate, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs, Batch: nb, Batches: nb})
 	return hist, nil
