@@ -41,17 +41,7 @@ func (a *Adam) Steps() int { return a.t }
 // returns an error if a value or gradient is not a float32 tensor or the
 // parameters differ from those of earlier steps.
 func (a *Adam) Step(vgs []gorgonia.ValueGrad) error {
-	if a.m == nil {
-		a.m = make([][]float32, len(vgs))
-		a.v = make([][]float32, len(vgs))
-	}
-	if len(vgs) != len(a.m) {
-		return fmt.Errorf("nn: adam: %d parameters, earlier steps had %d", len(vgs), len(a.m))
-	}
-	a.t++
-	t := float64(a.t)
-	lrT := float32(a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t)))
-	b1, b2, eps := float32(a.Beta1), float32(a.Beta2), float32(a.Epsilon)
+	ws, gs := make([][]float32, len(vgs)), make([][]float32, len(vgs))
 	for i, vg := range vgs {
 		w, ok := vg.Value().Data().([]float32)
 		if !ok {
@@ -63,6 +53,29 @@ func (a *Adam) Step(vgs []gorgonia.ValueGrad) error {
 		}
 		g, ok := gv.Data().([]float32)
 		if !ok || len(g) != len(w) {
+			return fmt.Errorf("nn: adam: gradient %d does not match its parameter", i)
+		}
+		ws[i], gs[i] = w, g
+	}
+	return a.update(ws, gs)
+}
+
+// update applies one step to the parameters ws from their gradients gs.
+func (a *Adam) update(ws, gs [][]float32) error {
+	if a.m == nil {
+		a.m = make([][]float32, len(ws))
+		a.v = make([][]float32, len(ws))
+	}
+	if len(ws) != len(a.m) || len(gs) != len(ws) {
+		return fmt.Errorf("nn: adam: %d parameters and %d gradients, earlier steps had %d", len(ws), len(gs), len(a.m))
+	}
+	a.t++
+	t := float64(a.t)
+	lrT := float32(a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t)))
+	b1, b2, eps := float32(a.Beta1), float32(a.Beta2), float32(a.Epsilon)
+	for i, w := range ws {
+		g := gs[i]
+		if len(g) != len(w) {
 			return fmt.Errorf("nn: adam: gradient %d does not match its parameter", i)
 		}
 		if a.m[i] == nil {

@@ -46,6 +46,10 @@ type RunOptions struct {
 	// settings (and seed) on the same dataset.
 	Resume *State
 
+	// Replicas, if set, makes this run one replica of a data-parallel
+	// run; see [Replicas].
+	Replicas Replicas
+
 	// Checkpoint, if set, receives the run's state after every epoch, on
 	// the training goroutine; it must return quickly, and may keep the
 	// state, which later training does not change.
@@ -78,6 +82,14 @@ func run(ctx context.Context, ds *data.Dataset, cfg Config, obs Observer, opts R
 	}
 	if err := CheckSplits(&cfg, ds); err != nil {
 		return nil, nil, err
+	}
+	if rs := opts.Replicas; rs != nil {
+		if rs.Size() < 1 || rs.Rank() < 0 || rs.Rank() >= rs.Size() {
+			return nil, nil, fmt.Errorf("%w: replica %d of %d", ErrConfig, rs.Rank(), rs.Size())
+		}
+		if l, ok := rs.(interface{ Leave() }); ok {
+			defer l.Leave() // the others' next all-reduce fails instead of waiting
+		}
 	}
 	if opts.Resume != nil {
 		if err := opts.Resume.check(&cfg); err != nil {
@@ -234,6 +246,7 @@ func (r *runner) newNet(p Phase, m *Model, trainable []bool, lr float64) *net {
 		r.hooks.phaseStart(p, m)
 	}
 	n := newNet(m, trainable, lr)
+	n.replicas = r.opts.Replicas
 	if h := r.hooks.gradHook; h != nil {
 		n.gradHook = func(i int, g []float32) { h(p, i, g) }
 	}

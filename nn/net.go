@@ -20,6 +20,16 @@ type net struct {
 	// update; only tests set it, to inject deliberate faults.
 	gradHook func(param int, g []float32)
 
+	// replicas, when set, shares every training step with the other
+	// replicas of a data-parallel run; red is the all-reduce buffer,
+	// redGrads its gradient views, trainIdx and trainW the trainable
+	// parameters' indices and weights (see sharedStep).
+	replicas Replicas
+	red      []float32
+	redGrads [][]float32
+	trainIdx []int
+	trainW   [][]float32
+
 	trainGraphs map[int]*graph
 	evalGraphs  map[int]*graph
 	vgs         map[int][]gorgonia.ValueGrad

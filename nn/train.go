@@ -164,6 +164,9 @@ func (f *fitter) emit(ev Event) {
 // classifierStep trains n on one batch of labelled images.
 func classifierStep(im *data.Images, labels []uint8) func(*net, []int) (float64, int, error) {
 	return func(n *net, batch []int) (float64, int, error) {
+		if n.replicas != nil {
+			return sharedClassifierStep(n, im, labels, batch)
+		}
 		gr, err := n.graph(len(batch), true)
 		if err != nil {
 			return 0, 0, err
@@ -225,6 +228,9 @@ func evalClassifier(n *net, im *data.Images, labels []uint8, idx []int, batch in
 // corruption with fresh noise from rng the input.
 func daeStep(im *data.Images, sigma float64, rng *rand.Rand) func(*net, []int) (float64, int, error) {
 	return func(n *net, batch []int) (float64, int, error) {
+		if n.replicas != nil {
+			return sharedDAEStep(n, im, sigma, rng, batch)
+		}
 		gr, err := n.graph(len(batch), true)
 		if err != nil {
 			return 0, 0, err
