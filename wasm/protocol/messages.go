@@ -28,6 +28,47 @@ type Start struct {
 	Run     int64       `json:"run"`      // the page's id for this run, > 0; echoed in replies
 	Config  spec.Config `json:"config"`   // validated with spec.Config.Validate
 	DataURL string      `json:"data_url"` // same-origin folder of the four dataset files, e.g. "/data/"
+	// Workers is how many workers train data-parallel (see ReplicaStart);
+	// 0 or 1 trains in this worker alone.
+	Workers int `json:"workers,omitempty"`
+}
+
+// MaxWorkers bounds Start.Workers.
+const MaxWorkers = 16
+
+// ReplicaStart is sent by a training worker (rank 0) to each helper
+// worker it started for a data-parallel run: train the same run as
+// replica Rank of Size, reducing gradients with Reduce and Reduced.
+type ReplicaStart struct {
+	Run     int64       `json:"run"`
+	Config  spec.Config `json:"config"`
+	DataURL string      `json:"data_url"`
+	Rank    int         `json:"rank"` // 1..Size-1; rank 0 is the sender
+	Size    int         `json:"size"`
+}
+
+// Reduce carries a replica's share of one step's gradients to rank 0;
+// Reduced carries their sum back. Step counts the run's all-reduces from
+// 1, so a message of another step is an error, not a silent mix-up.
+type Reduce struct {
+	Run  int64     `json:"run"`
+	Step int64     `json:"step"`
+	Buf  []float32 `json:"-"` // blob "buf", little-endian float32
+}
+
+// Reduced answers Reduce with the sum over all replicas, in rank order.
+type Reduced struct {
+	Run  int64     `json:"run"`
+	Step int64     `json:"step"`
+	Buf  []float32 `json:"-"` // blob "buf"
+}
+
+// ReplicaDone is a helper worker's last word on a data-parallel run: it
+// finished, or failed with Error.
+type ReplicaDone struct {
+	Run   int64  `json:"run"`
+	Rank  int    `json:"rank"`
+	Error string `json:"error,omitempty"`
 }
 
 // Cancel asks the worker to stop run Run at the next batch.
@@ -246,15 +287,75 @@ func (m *Ready) validate() error {
 }
 
 func (m *Start) validate() error {
-	if m.Run <= 0 {
-		return fmt.Errorf("run id %d must be positive", m.Run)
+	if m.Workers < 0 || m.Workers > MaxWorkers {
+		return fmt.Errorf("workers %d out of range [0, %d]", m.Workers, MaxWorkers)
 	}
-	if err := m.Config.Validate(); err != nil {
+	return validRun(m.Run, &m.Config, m.DataURL)
+}
+
+func (m *ReplicaStart) validate() error {
+	if m.Size < 2 || m.Size > MaxWorkers || m.Rank < 1 || m.Rank >= m.Size {
+		return fmt.Errorf("replica %d of %d: ranks run from 1 to size-1, size from 2 to %d", m.Rank, m.Size, MaxWorkers)
+	}
+	return validRun(m.Run, &m.Config, m.DataURL)
+}
+
+func (m *Reduce) validate() error  { return validStep(m.Run, m.Step) }
+func (m *Reduced) validate() error { return validStep(m.Run, m.Step) }
+
+func (m *ReplicaDone) validate() error {
+	if m.Run <= 0 || m.Rank < 1 || m.Rank >= MaxWorkers {
+		return fmt.Errorf("run %d, rank %d", m.Run, m.Rank)
+	}
+	return nil
+}
+
+func validStep(run, step int64) error {
+	if run <= 0 || step <= 0 {
+		return fmt.Errorf("run %d, step %d: both must be positive", run, step)
+	}
+	return nil
+}
+
+func (m *Reduce) blobs() (any, map[string][]byte, error) {
+	return m, map[string][]byte{"buf": f32Bytes(m.Buf)}, nil
+}
+
+func (m *Reduce) setBlobs(b map[string][]byte) (err error) {
+	m.Buf, err = bufBlob(b)
+	return err
+}
+
+func (m *Reduced) blobs() (any, map[string][]byte, error) {
+	return m, map[string][]byte{"buf": f32Bytes(m.Buf)}, nil
+}
+
+func (m *Reduced) setBlobs(b map[string][]byte) (err error) {
+	m.Buf, err = bufBlob(b)
+	return err
+}
+
+func bufBlob(b map[string][]byte) ([]float32, error) {
+	if err := onlyBlobs(b, "buf"); err != nil {
+		return nil, err
+	}
+	if len(b["buf"])%4 != 0 {
+		return nil, fmt.Errorf("buf has %d bytes, not whole float32s", len(b["buf"]))
+	}
+	return bytesF32(b["buf"]), nil
+}
+
+// validRun checks what Start and ReplicaStart share.
+func validRun(run int64, cfg *spec.Config, dataURL string) error {
+	if run <= 0 {
+		return fmt.Errorf("run id %d must be positive", run)
+	}
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	u, err := url.Parse(m.DataURL)
-	if err != nil || m.DataURL == "" || u.Scheme != "" || u.Host != "" || strings.HasPrefix(m.DataURL, "//") {
-		return fmt.Errorf("data URL %q must be a same-origin path such as /data/", m.DataURL)
+	u, err := url.Parse(dataURL)
+	if err != nil || dataURL == "" || u.Scheme != "" || u.Host != "" || strings.HasPrefix(dataURL, "//") {
+		return fmt.Errorf("data URL %q must be a same-origin path such as /data/", dataURL)
 	}
 	return nil
 }
@@ -554,3 +655,8 @@ func bytesF32(b []byte) []float32 {
 	}
 	return v
 }
+
+func (*ReplicaStart) Kind() Kind { return KindReplicaStart }
+func (*Reduce) Kind() Kind       { return KindReduce }
+func (*Reduced) Kind() Kind      { return KindReduced }
+func (*ReplicaDone) Kind() Kind  { return KindReplicaDone }

@@ -40,6 +40,24 @@
 //	nothing-stored restore found no stored results
 //	error          what went wrong, a stable code and what to do
 //
+// Between training workers, for a data-parallel run (Start.Workers > 1):
+// the page's worker (rank 0) starts Workers-1 helper workers of the same
+// build, says hello, and sends each:
+//
+//	replica-start  train this run as replica Rank of Size (ranks 1..Size-1)
+//
+// and then, once per training step, every helper sends
+//
+//	reduce         its share of the step's gradients (blob "buf")
+//
+// to which rank 0 answers with
+//
+//	reduced        the sum over all replicas, added in rank order
+//
+// A helper ends with replica-done (its Error set when it failed). Rank 0
+// alone reports progress and results to the page; cancelling the run
+// cancels every replica, and a replica that fails fails the run.
+//
 // # Errors and cancel
 //
 // A failed request is answered by one error message carrying the request's
@@ -94,6 +112,10 @@ const (
 	KindModelLoaded   Kind = "model-loaded"
 	KindNothingStored Kind = "nothing-stored"
 	KindError         Kind = "error"
+	KindReplicaStart  Kind = "replica-start"
+	KindReduce        Kind = "reduce"
+	KindReduced       Kind = "reduced"
+	KindReplicaDone   Kind = "replica-done"
 )
 
 // Message is implemented by every message struct of this package.
@@ -206,6 +228,14 @@ func newMessage(k Kind) Message {
 		return new(NothingStored)
 	case KindError:
 		return new(Error)
+	case KindReplicaStart:
+		return new(ReplicaStart)
+	case KindReduce:
+		return new(Reduce)
+	case KindReduced:
+		return new(Reduced)
+	case KindReplicaDone:
+		return new(ReplicaDone)
 	}
 	return nil
 }
