@@ -33,7 +33,16 @@ type experimentOptions struct {
 	Threads    int    // GOMAXPROCS; 0 keeps all cores
 	SaveModels bool
 	Quiet      bool
+	Resume     bool // continue from OutDir's checkpoint, with its settings
 }
+
+// checkpointFile holds the run's state after its last finished epoch, in
+// the output directory, until the run completes.
+const checkpointFile = "checkpoint.state"
+
+// afterCheckpoint, when set by a test, runs after each checkpoint is
+// saved, to interrupt a run at an exact epoch.
+var afterCheckpoint func()
 
 // usageError is an error in the command line: the command exits with
 // status 2.
@@ -116,6 +125,8 @@ func newExperimentFlags() *experimentFlags {
 		"`n` threads for training (GOMAXPROCS); 0 uses every core")
 	fs.BoolVar(&f.opts.SaveModels, "save-models", false,
 		"also write each trained model as <phase>.model in the output directory")
+	fs.BoolVar(&f.opts.Resume, "resume", false,
+		"continue the interrupted run in -out from its last finished epoch, with its settings")
 	fs.BoolVar(&f.opts.Quiet, "quiet", false,
 		"show no progress; log only warnings and errors")
 	return f
@@ -175,6 +186,19 @@ func parseExperimentFlags(args []string) (nn.Config, experimentOptions, error) {
 	if f.opts.Threads < 0 {
 		return nn.Config{}, experimentOptions{}, usageErrorf("-threads %d is negative", f.opts.Threads)
 	}
+	if f.opts.Resume {
+		if f.opts.OutDir == "" {
+			return nn.Config{}, experimentOptions{}, usageErrorf("-resume needs -out, the directory of the run to continue")
+		}
+		for name := range set {
+			switch name {
+			case "resume", "out", "data", "threads", "save-models", "quiet":
+			default:
+				return nn.Config{}, experimentOptions{}, usageErrorf(
+					"-resume takes the settings from the checkpoint; drop -%s", name)
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nn.Config{}, experimentOptions{}, usageError{err}
 	}
@@ -202,11 +226,14 @@ Trains the phases of the experiment on Fashion-MNIST and writes report.md,
 results.json and PNG plots into the output directory. Without flags it runs
 the published design: all four phases, 10 epochs each, batch 256, seed 1.
 Ctrl-C stops at the next batch and still reports the finished phases (exit
-status 130); a second Ctrl-C quits at once.
+status 130); a second Ctrl-C quits at once. After every epoch the run's state
+is saved as checkpoint.state in the output directory, so an interrupted run
+continues with -resume -out DIR; the checkpoint is removed when the run ends.
 
 Examples:
   warmstart experiment -seed 2 -out out/seed2
   warmstart experiment -phases dae -epochs 1 -unsup-train 6000
+  warmstart experiment -resume -out out/seed2
 
 Flags:
 `)
@@ -232,11 +259,22 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	if opts.Quiet {
 		a.level.Set(slog.LevelWarn)
 	}
+	var resume *nn.State
+	if opts.Resume {
+		if resume, err = readCheckpoint(opts.OutDir); err != nil {
+			fmt.Fprintf(a.stderr, "warmstart experiment: %v\n", err)
+			return exitError
+		}
+		cfg = resume.Config
+	}
 	if opts.OutDir == "" {
 		opts.OutDir = filepath.Join("out",
 			time.Now().UTC().Format("20060102-150405")+"-seed"+strconv.FormatUint(cfg.Seed, 10))
 	}
 	logConfig(a.log, cfg, opts)
+	if resume != nil && resume.Current != nil {
+		a.log.Info("resuming", "phase", resume.Current.Phase, "after_epoch", resume.Current.Epoch)
+	}
 
 	// Check, then compute: settings, data and the output directory are all
 	// checked before training, so that a typo fails in a second rather than
@@ -270,7 +308,24 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	if !opts.Quiet {
 		obs = progress.New(a.log, progress.Options{Terminal: a.term}).Observe
 	}
-	rep, models, runErr := nn.Run(ctx, ds, cfg, obs)
+	ckpt := filepath.Join(opts.OutDir, checkpointFile)
+	var ckptErr error
+	rep, models, runErr := nn.RunWith(ctx, ds, cfg, obs, nn.RunOptions{
+		Resume: resume,
+		Checkpoint: func(s *nn.State) {
+			b, err := s.MarshalBinary()
+			if err == nil {
+				err = atomicfile.WriteBytes(ckpt, b)
+			}
+			if err != nil && ckptErr == nil {
+				ckptErr = err // said once; training goes on
+				a.log.Warn("cannot save the checkpoint; an interrupted run will not be resumable", "err", err)
+			}
+			if afterCheckpoint != nil {
+				afterCheckpoint()
+			}
+		},
+	})
 	if rep == nil {
 		a.log.Error("run experiment", "err", runErr)
 		return exitError
@@ -290,6 +345,13 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	if err := report.Write(opts.OutDir, rep); err != nil {
 		a.log.Error("write report", "err", err)
 		return exitError
+	}
+	if rep.Interrupted {
+		if _, err := os.Stat(ckpt); err == nil {
+			a.log.Info("continue from the last finished epoch with: warmstart experiment -resume -out " + opts.OutDir)
+		}
+	} else if err := os.Remove(ckpt); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		a.log.Warn("remove checkpoint", "err", err)
 	}
 	if !opts.SaveModels {
 		models = nil // still clear model files an earlier run left in the folder
@@ -407,4 +469,21 @@ func saveModels(log *slog.Logger, dir string, rep *nn.Report, models map[nn.Phas
 		log.Info("model saved", "phase", p, "path", path, "params", m.NumParams())
 	}
 	return nil
+}
+
+// readCheckpoint reads the checkpoint an interrupted run left in dir.
+func readCheckpoint(dir string) (*nn.State, error) {
+	path := filepath.Join(dir, checkpointFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("-resume: %s has no %s: only a run interrupted after its first epoch can be resumed", dir, checkpointFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-resume: %w", err)
+	}
+	s, err := nn.UnmarshalState(b)
+	if err != nil {
+		return nil, fmt.Errorf("-resume: %s: %w", path, err)
+	}
+	return s, nil
 }
