@@ -34,6 +34,11 @@ type experimentOptions struct {
 	SaveModels bool
 	Quiet      bool
 	Resume     bool // continue from OutDir's checkpoint, with its settings
+
+	// Seeds, when set, runs the experiment once per seed and summarises
+	// the runs; seedsArg is the flag's text, for the folder name.
+	Seeds    []uint64
+	seedsArg string
 }
 
 // checkpointFile holds the run's state after its last finished epoch, in
@@ -125,6 +130,8 @@ func newExperimentFlags() *experimentFlags {
 		"`n` threads for training (GOMAXPROCS); 0 uses every core")
 	fs.BoolVar(&f.opts.SaveModels, "save-models", false,
 		"also write each trained model as <phase>.model in the output directory")
+	fs.StringVar(&f.opts.seedsArg, "seeds", "",
+		"run once per seed of `list` (e.g. 1-5 or 1,4,9), each into seed<N> of -out, then write summary.md with means and 95% intervals over seeds")
 	fs.BoolVar(&f.opts.Resume, "resume", false,
 		"continue the interrupted run in -out from its last finished epoch, with its settings")
 	fs.BoolVar(&f.opts.Quiet, "quiet", false,
@@ -185,6 +192,17 @@ func parseExperimentFlags(args []string) (nn.Config, experimentOptions, error) {
 
 	if f.opts.Threads < 0 {
 		return nn.Config{}, experimentOptions{}, usageErrorf("-threads %d is negative", f.opts.Threads)
+	}
+	if f.opts.seedsArg != "" {
+		if set["seed"] {
+			return nn.Config{}, experimentOptions{}, usageErrorf("give -seed or -seeds, not both")
+		}
+		if f.opts.Resume {
+			return nn.Config{}, experimentOptions{}, usageErrorf("-resume continues one run; resume a seed with -resume -out DIR/seed<N>")
+		}
+		if f.opts.Seeds, err = parseSeeds(f.opts.seedsArg); err != nil {
+			return nn.Config{}, experimentOptions{}, usageErrorf("-seeds: %w", err)
+		}
 	}
 	if f.opts.Resume {
 		if f.opts.OutDir == "" {
@@ -268,8 +286,11 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		cfg = resume.Config
 	}
 	if opts.OutDir == "" {
-		opts.OutDir = filepath.Join("out",
-			time.Now().UTC().Format("20060102-150405")+"-seed"+strconv.FormatUint(cfg.Seed, 10))
+		name := "-seed" + strconv.FormatUint(cfg.Seed, 10)
+		if len(opts.Seeds) > 0 {
+			name = "-seeds" + opts.seedsArg
+		}
+		opts.OutDir = filepath.Join("out", time.Now().UTC().Format("20060102-150405")+name)
 	}
 	logConfig(a.log, cfg, opts)
 	if resume != nil && resume.Current != nil {
@@ -304,6 +325,59 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		stop()
 	}()
 
+	if len(opts.Seeds) > 0 {
+		return a.seeds(ctx, ds, cfg, opts)
+	}
+	_, status := a.runOne(ctx, ds, cfg, opts, resume)
+	if status == exitOK || status == exitInterrupted {
+		fmt.Fprintln(a.stdout, filepath.Join(opts.OutDir, report.MarkdownFile))
+	}
+	return status
+}
+
+// seeds runs cfg once per seed of opts.Seeds, each into its own folder
+// seed<N> of the output directory, then writes the summary over seeds.
+// Ctrl-C stops after the current seed's phases that finished, and the
+// summary covers the seeds that finished.
+func (a *app) seeds(ctx context.Context, ds *data.Dataset, cfg nn.Config, opts experimentOptions) int {
+	var reps []*nn.Report
+	status := exitOK
+	for i, seed := range opts.Seeds {
+		cfg.Seed = seed
+		one := opts
+		one.OutDir = filepath.Join(opts.OutDir, "seed"+strconv.FormatUint(seed, 10))
+		if err := prepareOutDir(one.OutDir); err != nil {
+			a.log.Error("output directory", "err", err)
+			return exitError
+		}
+		a.log.Info("seed", "seed", seed, "run", strconv.Itoa(i+1)+"/"+strconv.Itoa(len(opts.Seeds)))
+		rep, st := a.runOne(ctx, ds, cfg, one, nil)
+		if rep != nil {
+			reps = append(reps, rep)
+		}
+		if st != exitOK {
+			status = st
+			break
+		}
+	}
+	if len(reps) == 0 {
+		return status
+	}
+	if err := report.WriteSummary(opts.OutDir, report.Summarize(reps)); err != nil {
+		a.log.Error("write summary", "err", err)
+		return exitError
+	}
+	path := filepath.Join(opts.OutDir, report.SummaryMarkdownFile)
+	a.log.Info("summary written", "path", path, "seeds", len(reps))
+	fmt.Fprintln(a.stdout, path)
+	return status
+}
+
+// runOne trains one run of cfg on ds, from resume when it is not nil,
+// and writes its report, models and checkpoint into opts.OutDir. It
+// returns the report (nil when none could be written) and the exit
+// status.
+func (a *app) runOne(ctx context.Context, ds *data.Dataset, cfg nn.Config, opts experimentOptions, resume *nn.State) (*nn.Report, int) {
 	var obs nn.Observer = func(nn.Event) {}
 	if !opts.Quiet {
 		obs = progress.New(a.log, progress.Options{Terminal: a.term}).Observe
@@ -328,7 +402,7 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	})
 	if rep == nil {
 		a.log.Error("run experiment", "err", runErr)
-		return exitError
+		return nil, exitError
 	}
 
 	// The report decides the status: a Ctrl-C that lands after the last
@@ -344,7 +418,7 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	}
 	if err := report.Write(opts.OutDir, rep); err != nil {
 		a.log.Error("write report", "err", err)
-		return exitError
+		return nil, exitError
 	}
 	if rep.Interrupted {
 		if _, err := os.Stat(ckpt); err == nil {
@@ -358,12 +432,11 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 	}
 	if err := saveModels(a.log, opts.OutDir, rep, models); err != nil {
 		a.log.Error("save models", "err", err)
-		return exitError
+		return nil, exitError
 	}
 	path := filepath.Join(opts.OutDir, report.MarkdownFile)
 	a.log.Info("report written", "path", path, "seconds", strconv.FormatFloat(rep.Seconds, 'f', 1, 64))
-	fmt.Fprintln(a.stdout, path)
-	return status
+	return rep, status
 }
 
 // prepareOutDir creates dir if needed and checks that files can be
@@ -486,4 +559,42 @@ func readCheckpoint(dir string) (*nn.State, error) {
 		return nil, fmt.Errorf("-resume: %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// maxSeeds bounds -seeds, to catch a typo such as 1-1000000.
+const maxSeeds = 1000
+
+// parseSeeds reads a comma-separated list of seeds and inclusive ranges,
+// such as "1-5" or "1,4,9-11", refusing repeats.
+func parseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	seen := map[uint64]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a seed or a range such as 1-5", part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
+				return nil, fmt.Errorf("%q is not a range such as 1-5", part)
+			}
+		}
+		if b-a >= maxSeeds {
+			return nil, fmt.Errorf("%q has more than %d seeds", part, maxSeeds)
+		}
+		for v := a; v <= b; v++ {
+			if seen[v] {
+				return nil, fmt.Errorf("seed %d listed twice", v)
+			}
+			seen[v] = true
+			out = append(out, v)
+			if len(out) > maxSeeds {
+				return nil, fmt.Errorf("more than %d seeds", maxSeeds)
+			}
+		}
+	}
+	return out, nil
 }

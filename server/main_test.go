@@ -74,7 +74,7 @@ func TestParseExperimentFlags(t *testing.T) {
 			if !reflect.DeepEqual(cfg, want) {
 				t.Errorf("config:\ngot  %+v\nwant %+v", cfg, want)
 			}
-			if opts != tc.wantOpts {
+			if !reflect.DeepEqual(opts, tc.wantOpts) {
 				t.Errorf("options: got %+v, want %+v", opts, tc.wantOpts)
 			}
 		})

@@ -103,3 +103,62 @@ func TestResumeUsage(t *testing.T) {
 		t.Errorf("corrupt checkpoint: exit status %d, stderr %q", code, stderr)
 	}
 }
+
+func TestParseSeeds(t *testing.T) {
+	for in, want := range map[string][]uint64{
+		"1-5":       {1, 2, 3, 4, 5},
+		"7":         {7},
+		"1, 4,9-11": {1, 4, 9, 10, 11},
+	} {
+		got, err := parseSeeds(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("parseSeeds(%q): got %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for in, msg := range map[string]string{
+		"":         "not a seed",
+		"5-1":      "not a range",
+		"1,2,1":    "listed twice",
+		"x":        "not a seed",
+		"1-100000": "more than 1000",
+		"-3":       "not a seed",
+	} {
+		if _, err := parseSeeds(in); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("parseSeeds(%q): got %v, want an error mentioning %q", in, err, msg)
+		}
+	}
+}
+
+// TestExperimentSeeds runs two seeds of a tiny configuration and checks
+// the per-seed folders and the summary.
+func TestExperimentSeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on the real dataset")
+	}
+	out := t.TempDir()
+	a, stdout, stderr := newTestApp()
+	code := a.run(context.Background(), []string{"experiment", "-seeds", "4-5", "-phases", "baseline,dae,pretrained",
+		"-epochs", "1", "-batch", "64", "-unsup-train", "256", "-unsup-val", "64", "-sup-train", "100",
+		"-sup-val", "50", "-sup-test", "50", "-grid", "2", "-out", out, "-quiet"})
+	if code != exitOK {
+		t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
+	}
+	if got := strings.TrimSpace(stdout.String()); got != filepath.Join(out, "summary.md") {
+		t.Errorf("stdout: got %q, want the summary's path", got)
+	}
+	for _, name := range []string{"seed4/report.md", "seed5/results.json", "summary.json", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	for _, want := range []string{"2 seeds", "pretrained − baseline", "| 4 |", "| 5 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
+	}
+	a, _, stderr = newTestApp()
+	if code := a.run(context.Background(), []string{"experiment", "-seeds", "1-2", "-seed", "3"}); code != exitUsage || !strings.Contains(stderr.String(), "not both") {
+		t.Errorf("-seed with -seeds: exit status %d, stderr %q", code, stderr)
+	}
+}
