@@ -15,9 +15,9 @@ func seedReport(seed uint64, base, pre float64, interrupted bool) *nn.Report {
 	cfg := nn.DefaultConfig()
 	cfg.Seed = seed
 	r := &nn.Report{Config: cfg, Interrupted: interrupted,
-		Baseline:   &nn.ClassifierResult{Phase: nn.PhaseBaseline, Test: nn.Eval{Accuracy: base, N: 600}, Val: nn.Eval{Accuracy: base - 0.01}},
-		Pretrained: &nn.ClassifierResult{Phase: nn.PhasePretrained, Test: nn.Eval{Accuracy: pre, N: 600}, Val: nn.Eval{Accuracy: pre - 0.01}},
-		DAE:        &nn.DAEResult{ValMSE: 0.01 * float64(seed)},
+		Baseline:    &nn.ClassifierResult{Phase: nn.PhaseBaseline, Test: nn.Eval{Accuracy: base, N: 600}, Val: nn.Eval{Accuracy: base - 0.01}},
+		Pretrained:  &nn.ClassifierResult{Phase: nn.PhasePretrained, Test: nn.Eval{Accuracy: pre, N: 600}, Val: nn.Eval{Accuracy: pre - 0.01}},
+		DAE:         &nn.DAEResult{ValMSE: 0.01 * float64(seed)},
 		Comparisons: []nn.Comparison{{APhase: nn.PhaseBaseline, BPhase: nn.PhasePretrained, PValue: 0.5}},
 	}
 	r.Baseline.PerClass[6], r.Pretrained.PerClass[6] = 0.1, 0.3
