@@ -1,12 +1,14 @@
 // Command warmstart runs the warmstart experiment headless: it trains the
 // baseline CNN, the denoising autoencoder, the CNN on the DAE's frozen
 // encoder and its fine-tuned version on Fashion-MNIST, and writes a report
-// (Markdown, JSON and PNG plots) of what pretraining bought.
+// (Markdown, JSON and PNG plots) of what pretraining bought. It also serves
+// the browser app that runs the same experiment in a tab.
 //
 // Usage:
 //
 //	warmstart experiment [flags]          train and write a report
 //	warmstart report -in FILE [-out DIR]  re-render a report from results.json
+//	warmstart serve [flags]               serve the browser app and the dataset
 //	warmstart help [command]              show usage
 //
 // Exit status: 0 on success, 1 on a runtime error, 2 on a usage error and
@@ -76,6 +78,8 @@ func commands() []command {
 			(*app).experiment, printExperimentUsage},
 		{"report", "re-render report.md and the plots from a saved results.json",
 			(*app).report, printReportUsage},
+		{"serve", "serve the browser app and the dataset on http://127.0.0.1:8080/",
+			(*app).serve, printServeUsage},
 	}
 }
 
