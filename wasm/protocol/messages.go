@@ -162,6 +162,10 @@ type Progress struct {
 	ElapsedSec   float64          `json:"elapsed_sec"` // since the phase started
 	ETASec       float64          `json:"eta_sec"`     // until the phase's training ends; -1 when unknown
 	Stats        *spec.EpochStats `json:"stats,omitempty"`
+	// MemoryBytes is the worker's WebAssembly memory
+	// (WebAssembly.Memory.buffer.byteLength) when the message was sent,
+	// 0 when unknown; wasm memory never shrinks, so it is the peak so far.
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
 }
 
 // EventName is the wire name of an nn event kind.
@@ -473,6 +477,9 @@ func (m *Progress) validate() error {
 	}
 	if (m.Event == EventEpoch) != (m.Stats != nil) {
 		return errors.New("stats must come with, and only with, an epoch event")
+	}
+	if m.MemoryBytes < 0 {
+		return fmt.Errorf("memory %d bytes is negative", m.MemoryBytes)
 	}
 	return nil
 }

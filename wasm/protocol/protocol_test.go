@@ -75,7 +75,7 @@ func TestRoundTrip(t *testing.T) {
 		&Restore{},
 		&NothingStored{},
 		&Data{Run: 7, File: "t10k-images-idx3-ubyte.gz", Stage: DataDownload, Bytes: 10, Total: 100},
-		&Progress{Run: 7, Phase: spec.PhaseDAE, Event: EventEpoch, Epoch: 1, Epochs: 2, Batch: 3, Batches: 3, Stats: &spec.EpochStats{Epoch: 1}},
+		&Progress{Run: 7, Phase: spec.PhaseDAE, Event: EventEpoch, Epoch: 1, Epochs: 2, Batch: 3, Batches: 3, Stats: &spec.EpochStats{Epoch: 1}, MemoryBytes: 64 << 20},
 		&Error{Run: 7, Code: CodeData, Message: "t10k-images-idx3-ubyte.gz is an HTML page", Hint: "check the server"},
 		&Result{Run: 7, Report: sampleReport(), Cancelled: true, Models: map[spec.Phase][]byte{spec.PhaseBaseline: []byte("m1")}},
 	}
@@ -186,6 +186,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"protocol-relative url", Envelope{V: Version, Kind: KindStart, Body: []byte(`{"run":1,"config":` + configJSON(t) + `,"data_url":"//evil.example/"}`)}, ErrInvalid, "same-origin"},
 		{"error without message", Envelope{V: Version, Kind: KindError, Body: []byte(`{"code":"data"}`)}, ErrInvalid, "needs a code"},
 		{"stats without epoch", Envelope{V: Version, Kind: KindProgress, Body: []byte(`{"phase":"dae","event":"batch","epoch":1,"epochs":1,"batch":1,"batches":1,"stats":{}}`)}, ErrInvalid, "stats"},
+		{"negative memory", Envelope{V: Version, Kind: KindProgress, Body: []byte(`{"phase":"dae","event":"batch","epoch":1,"epochs":1,"batch":1,"batches":1,"memory_bytes":-1}`)}, ErrInvalid, "negative"},
 		{"huge body", Envelope{V: Version, Kind: KindHello, Body: make([]byte, MaxBody+1)}, ErrInvalid, "limit"},
 	}
 	for _, tc := range tests {
