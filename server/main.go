@@ -8,6 +8,7 @@
 //
 //	warmstart experiment [flags]          train and write a report
 //	warmstart report -in FILE [-out DIR]  re-render a report from results.json
+//	warmstart classify [-models DIR] IMAGE...  classify pictures with saved models
 //	warmstart serve [flags]               serve the browser app and the dataset
 //	warmstart help [command]              show usage
 //
@@ -78,6 +79,8 @@ func commands() []command {
 			(*app).experiment, printExperimentUsage},
 		{"report", "re-render report.md and the plots from a saved results.json",
 			(*app).report, printReportUsage},
+		{"classify", "classify drawings or photos of garments with the saved models",
+			(*app).classify, printClassifyUsage},
 		{"serve", "serve the browser app and the dataset on http://127.0.0.1:8080/",
 			(*app).serve, printServeUsage},
 	}
