@@ -66,8 +66,11 @@ type Input struct {
 //  6. Levels: the resized noise floor is cut and the garment's 90th
 //     percentile is mapped to 1.
 //
-// A picture with nothing on it (uniform, or nearly: contrast under 8%)
-// gives an error wrapping [ErrBlank].
+// The background must show along most of the picture's border, and be
+// roughly even: a photo cropped into the garment, or lit very unevenly,
+// is not read correctly. A picture with nothing on it (uniform, or
+// nearly: contrast under 8%) gives an error wrapping [ErrBlank]; one
+// over DefaultLimits.MaxPixels, an error wrapping [ErrTooLarge].
 func Prepare(img image.Image) (*Input, error) { return prepare(img, options{}) }
 
 // options switch steps of Prepare off, for tests that show what the
