@@ -49,12 +49,12 @@ func TestDAECleanTarget(t *testing.T) {
 			break
 		}
 	}
-	mse, err := evalDAE(n, im, idx, 0.2, rand.New(rand.NewPCG(3, 3)), batch, nil)
+	mse, err := evalDAE(n, im, idx, 0.2, rand.New(rand.NewPCG(3, 3)), batch, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	grid := SampleGrid{N: batch}
-	evalDAE(n, im, idx, 0.2, rand.New(rand.NewPCG(3, 3)), batch, &grid)
+	evalDAE(n, im, idx, 0.2, rand.New(rand.NewPCG(3, 3)), batch, &grid, nil)
 	var mean float64
 	for _, v := range grid.Denoised {
 		mean += float64(v)
@@ -79,7 +79,7 @@ func TestDAEValidationNoise(t *testing.T) {
 	defer n.close()
 	idx := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	val := func(sigma float64) float64 {
-		v, err := evalDAE(n, ds.Train, idx, sigma, Stream(cfg.Seed, streamNoiseVal), 4, nil)
+		v, err := evalDAE(n, ds.Train, idx, sigma, Stream(cfg.Seed, streamNoiseVal), 4, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestDAEReportUsesUnsupervisedValidation(t *testing.T) {
 	}
 	n := newNet(models[PhaseDAE], nil, 1e-3)
 	defer n.close()
-	want, err := evalDAE(n, ds.Train, s.UnsupVal, cfg.Noise, Stream(cfg.Seed, streamNoiseVal), cfg.DAE.BatchSize, nil)
+	want, err := evalDAE(n, ds.Train, s.UnsupVal, cfg.Noise, Stream(cfg.Seed, streamNoiseVal), cfg.DAE.BatchSize, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -299,20 +299,20 @@ func (r *runner) classifier(p Phase, m *Model, trainEncoder bool) (*ClassifierRe
 
 	start := time.Now()
 	hist, err := f.epochs(n, s.SupTrain, classifierStep(im, labels), func() (float64, float64, error) {
-		ev, _, err := evalClassifier(n, im, labels, s.SupVal, tr.BatchSize)
+		ev, _, err := evalClassifier(n, im, labels, s.SupVal, tr.BatchSize, f.evalTick())
 		return ev.Loss, ev.Accuracy, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	res := &ClassifierResult{Phase: p, History: hist}
-	if res.Train, _, err = evalClassifier(n, im, labels, s.SupTrain, tr.BatchSize); err != nil {
+	if res.Train, _, err = evalClassifier(n, im, labels, s.SupTrain, tr.BatchSize, f.evalTick()); err != nil {
 		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
 	}
-	if res.Val, _, err = evalClassifier(n, im, labels, s.SupVal, tr.BatchSize); err != nil {
+	if res.Val, _, err = evalClassifier(n, im, labels, s.SupVal, tr.BatchSize, f.evalTick()); err != nil {
 		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
 	}
-	if res.Test, res.Predictions, err = evalClassifier(n, im, labels, s.SupTest, tr.BatchSize); err != nil {
+	if res.Test, res.Predictions, err = evalClassifier(n, im, labels, s.SupTest, tr.BatchSize, f.evalTick()); err != nil {
 		return nil, fmt.Errorf("%s: evaluate: %w", p, err)
 	}
 	var total [NumClasses]int
@@ -363,7 +363,7 @@ func (r *runner) autoencoder() (*Model, *DAEResult, error) {
 	f := &fitter{ctx: r.ctx, phase: PhaseDAE, tr: tr, obs: r.obs, order: rand.New(orderSrc)}
 	r.prepare(f, n, cur, orderSrc, noiseSrc)
 	valMSE := func(grid *SampleGrid) (float64, error) {
-		return evalDAE(n, im, s.UnsupVal, sigma, Stream(r.cfg.Seed, streamNoiseVal), tr.BatchSize, grid)
+		return evalDAE(n, im, s.UnsupVal, sigma, Stream(r.cfg.Seed, streamNoiseVal), tr.BatchSize, grid, f.evalTick())
 	}
 
 	start := time.Now()
@@ -379,7 +379,7 @@ func (r *runner) autoencoder() (*Model, *DAEResult, error) {
 		return nil, nil, fmt.Errorf("dae: evaluate: %w", err)
 	}
 	trainNoise := Stream(r.cfg.Seed, streamNoiseTrainEval)
-	if res.TrainMSE, err = evalDAE(n, im, s.UnsupTrain, sigma, trainNoise, tr.BatchSize, nil); err != nil {
+	if res.TrainMSE, err = evalDAE(n, im, s.UnsupTrain, sigma, trainNoise, tr.BatchSize, nil, f.evalTick()); err != nil {
 		return nil, nil, fmt.Errorf("dae: evaluate: %w", err)
 	}
 	res.Seconds = time.Since(start).Seconds()

@@ -141,7 +141,7 @@ func TestEvaluationIsPure(t *testing.T) {
 		step(b, batch)
 	}
 	w := hashParams(a.model.Params)
-	if _, _, err := evalClassifier(a, ds.Test, ds.TestLabels, val, 4); err != nil {
+	if _, _, err := evalClassifier(a, ds.Test, ds.TestLabels, val, 4, nil); err != nil {
 		t.Fatal(err)
 	}
 	if hashParams(a.model.Params) != w {
@@ -249,5 +249,44 @@ func TestConfigErrors(t *testing.T) {
 	cfg := DefaultConfig()
 	if _, _, err := Run(context.Background(), &data.Dataset{}, cfg, nil); !errors.Is(err, ErrData) {
 		t.Errorf("empty dataset: got %v, want ErrData", err)
+	}
+}
+
+// TestCancelDuringEvaluation checks that the final evaluation reports its
+// progress and stops at the next batch when the run is cancelled, rather
+// than running through every split first.
+func TestCancelDuringEvaluation(t *testing.T) {
+	ds, cfg := synthDataset(t)
+	cfg.Phases = []Phase{PhaseDAE}
+	cfg.DAE.BatchSize = 16
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var final bool
+	var ticks, afterCancel int
+	last := 0
+	obs := func(ev Event) {
+		switch ev.Kind {
+		case EventEvaluate:
+			final = true
+		case EventEvalBatch:
+			ticks++
+			if ev.Evaluated <= 0 || ev.Evaluated >= ev.ToEvaluate || (ev.Evaluated <= last && ev.Evaluated != 16) {
+				t.Errorf("eval progress %d of %d after %d", ev.Evaluated, ev.ToEvaluate, last)
+			}
+			last = ev.Evaluated
+			if final {
+				if ctx.Err() != nil {
+					afterCancel++
+				}
+				cancel()
+			}
+		}
+	}
+	rep, _, err := RunWith(ctx, ds, cfg, obs, RunOptions{})
+	if !errors.Is(err, context.Canceled) || !rep.Interrupted || rep.DAE != nil {
+		t.Fatalf("got %v, interrupted %v, DAE result %v; want a cancelled run without a DAE result", err, rep.Interrupted, rep.DAE != nil)
+	}
+	if !final || ticks < 2 || afterCancel != 0 {
+		t.Errorf("final evaluation reached %v, %d eval events, %d after the cancel; want reached, >= 2, 0", final, ticks, afterCancel)
 	}
 }

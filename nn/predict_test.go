@@ -34,7 +34,7 @@ func TestPredictMatchesEvaluation(t *testing.T) {
 			}
 		}
 	}
-	ev, preds, err := evalClassifier(net, im, labels, idx, 64)
+	ev, preds, err := evalClassifier(net, im, labels, idx, 64, nil)
 	net.close()
 	if err != nil {
 		t.Fatal(err)

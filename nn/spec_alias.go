@@ -36,6 +36,7 @@ const (
 	EventEpoch      = spec.EventEpoch
 	EventEvaluate   = spec.EventEvaluate
 	EventPhaseEnd   = spec.EventPhaseEnd
+	EventEvalBatch  = spec.EventEvalBatch
 )
 
 var (

@@ -142,6 +142,31 @@ func (f *fitter) epochs(n *net, idx []int,
 	return hist, nil
 }
 
+// evalTick is called before each batch of an evaluation with the images
+// done so far and in all; an error stops the evaluation. nil does nothing.
+type evalTick func(done, total int) error
+
+func (t evalTick) call(done, total int) error {
+	if t == nil {
+		return nil
+	}
+	return t(done, total)
+}
+
+// evalTick returns the tick of f's evaluations: it stops them when the
+// run is cancelled and reports their progress after the first batch.
+func (f *fitter) evalTick() evalTick {
+	return func(done, total int) error {
+		if err := f.ctx.Err(); err != nil {
+			return err
+		}
+		if done > 0 {
+			f.emit(Event{Kind: EventEvalBatch, Epochs: f.tr.Epochs, Evaluated: done, ToEvaluate: total})
+		}
+		return nil
+	}
+}
+
 // end reports that the phase, final evaluation included, is over.
 func (f *fitter) end() {
 	f.emit(Event{Kind: EventPhaseEnd, Epoch: f.tr.Epochs, Epochs: f.tr.Epochs})
@@ -200,11 +225,14 @@ func countCorrect(logits []float32, labels []uint8, idx []int, preds []uint8) in
 
 // evalClassifier returns the mean loss and accuracy of n on the images
 // idx, and the prediction for each, evaluating batch images at a time.
-func evalClassifier(n *net, im *data.Images, labels []uint8, idx []int, batch int) (Eval, []uint8, error) {
+func evalClassifier(n *net, im *data.Images, labels []uint8, idx []int, batch int, tick evalTick) (Eval, []uint8, error) {
 	preds := make([]uint8, len(idx))
 	var lossSum float64
 	var correct int
 	for lo := 0; lo < len(idx); lo += batch {
+		if err := tick.call(lo, len(idx)); err != nil {
+			return Eval{}, nil, err
+		}
 		b := idx[lo:min(lo+batch, len(idx))]
 		gr, err := n.graph(len(b), false)
 		if err != nil {
@@ -247,9 +275,12 @@ func daeStep(im *data.Images, sigma float64, rng *rand.Rand) func(*net, []int) (
 // evalDAE returns the noisy→clean MSE of n over the images idx, the
 // noise drawn from rng in order, batch images at a time. If grid is not
 // nil it receives the first grid.N images: clean, noisy and denoised.
-func evalDAE(n *net, im *data.Images, idx []int, sigma float64, rng *rand.Rand, batch int, grid *SampleGrid) (float64, error) {
+func evalDAE(n *net, im *data.Images, idx []int, sigma float64, rng *rand.Rand, batch int, grid *SampleGrid, tick evalTick) (float64, error) {
 	var sum float64
 	for lo := 0; lo < len(idx); lo += batch {
+		if err := tick.call(lo, len(idx)); err != nil {
+			return 0, err
+		}
 		b := idx[lo:min(lo+batch, len(idx))]
 		gr, err := n.graph(len(b), false)
 		if err != nil {

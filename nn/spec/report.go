@@ -21,6 +21,10 @@ const (
 	EventEpoch                       // an epoch finished, validation included; Stats is set
 	EventEvaluate                    // training done; the final evaluation on every split begins
 	EventPhaseEnd                    // a phase finished, evaluation included
+	// EventEvalBatch comes after each batch of an evaluation, the
+	// validation after every epoch and the final one on every split
+	// alike: Evaluated of ToEvaluate images are done.
+	EventEvalBatch
 )
 
 // Event describes progress. Counters are 1-based; Loss and Accuracy are
@@ -40,6 +44,8 @@ type Event struct {
 	Elapsed      time.Duration // since the phase started
 
 	Stats *EpochStats // for EventEpoch
+
+	Evaluated, ToEvaluate int // images, for EventEvalBatch
 }
 
 // Observer receives events on the training goroutine. It must return

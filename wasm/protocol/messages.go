@@ -162,6 +162,8 @@ type Progress struct {
 	ElapsedSec   float64          `json:"elapsed_sec"` // since the phase started
 	ETASec       float64          `json:"eta_sec"`     // until the phase's training ends; -1 when unknown
 	Stats        *spec.EpochStats `json:"stats,omitempty"`
+	Evaluated    int              `json:"evaluated,omitempty"`   // images, for eval-batch
+	ToEvaluate   int              `json:"to_evaluate,omitempty"` //
 	// MemoryBytes is the worker's WebAssembly memory
 	// (WebAssembly.Memory.buffer.byteLength) when the message was sent,
 	// 0 when unknown; wasm memory never shrinks, so it is the peak so far.
@@ -178,6 +180,7 @@ const (
 	EventEpoch      EventName = "epoch"
 	EventEvaluate   EventName = "evaluate"
 	EventPhaseEnd   EventName = "phase-end"
+	EventEvalBatch  EventName = "eval-batch" // Evaluated of ToEvaluate images done
 )
 
 var eventNames = [...]EventName{
@@ -186,6 +189,7 @@ var eventNames = [...]EventName{
 	spec.EventEpoch:      EventEpoch,
 	spec.EventEvaluate:   EventEvaluate,
 	spec.EventPhaseEnd:   EventPhaseEnd,
+	spec.EventEvalBatch:  EventEvalBatch,
 }
 
 // ProgressFrom turns an nn event of run into a Progress message, with the
@@ -196,6 +200,7 @@ func ProgressFrom(run int64, ev spec.Event) Progress {
 		Run: run, Phase: ev.Phase, Epoch: ev.Epoch, Epochs: ev.Epochs,
 		Batch: ev.Batch, Batches: ev.Batches, Loss: ev.Loss, Accuracy: ev.Accuracy,
 		ImagesPerSec: ev.ImagesPerSec, ElapsedSec: ev.Elapsed.Seconds(), ETASec: -1, Stats: ev.Stats,
+		Evaluated: ev.Evaluated, ToEvaluate: ev.ToEvaluate,
 	}
 	if int(ev.Kind) < len(eventNames) {
 		p.Event = eventNames[ev.Kind]
@@ -203,7 +208,7 @@ func ProgressFrom(run int64, ev spec.Event) Progress {
 	total := ev.Epochs * ev.Batches
 	done := (ev.Epoch-1)*ev.Batches + ev.Batch
 	switch {
-	case ev.Kind == spec.EventEvaluate || ev.Kind == spec.EventPhaseEnd:
+	case ev.Kind == spec.EventEvaluate || ev.Kind == spec.EventPhaseEnd || ev.Kind == spec.EventEvalBatch:
 		p.ETASec = 0
 	case ev.Kind != spec.EventPhaseStart && done > 0 && total >= done:
 		p.ETASec = p.ElapsedSec / float64(done) * float64(total-done)
@@ -468,12 +473,15 @@ func (m *Progress) validate() error {
 		return err
 	}
 	switch m.Event {
-	case EventPhaseStart, EventBatch, EventEpoch, EventEvaluate, EventPhaseEnd:
+	case EventPhaseStart, EventBatch, EventEpoch, EventEvaluate, EventPhaseEnd, EventEvalBatch:
 	default:
 		return fmt.Errorf("unknown event %q", m.Event)
 	}
 	if m.Epochs < 0 || m.Batches < 0 || m.Epoch < 0 || m.Epoch > m.Epochs || m.Batch < 0 || m.Batch > m.Batches {
 		return fmt.Errorf("counters out of range: epoch %d/%d, batch %d/%d", m.Epoch, m.Epochs, m.Batch, m.Batches)
+	}
+	if m.Evaluated < 0 || m.ToEvaluate < 0 || m.Evaluated > m.ToEvaluate {
+		return fmt.Errorf("evaluated %d of %d images", m.Evaluated, m.ToEvaluate)
 	}
 	if (m.Event == EventEpoch) != (m.Stats != nil) {
 		return errors.New("stats must come with, and only with, an epoch event")

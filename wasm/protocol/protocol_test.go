@@ -233,6 +233,10 @@ func TestProgressFrom(t *testing.T) {
 	if start.ETASec != -1 || start.Event != EventPhaseStart {
 		t.Errorf("phase start: %+v, want ETA unknown (-1)", start)
 	}
+	eval := ProgressFrom(9, spec.Event{Kind: spec.EventEvalBatch, Phase: spec.PhaseDAE, Epochs: 4, Evaluated: 512, ToEvaluate: 3000})
+	if eval.Event != EventEvalBatch || eval.Evaluated != 512 || eval.ToEvaluate != 3000 || eval.validate() != nil {
+		t.Errorf("eval batch: %+v (%v)", eval, eval.validate())
+	}
 	end := ProgressFrom(9, spec.Event{Kind: spec.EventPhaseEnd, Phase: spec.PhaseDAE, Epoch: 4, Epochs: 4})
 	if end.ETASec != 0 || end.Event != EventPhaseEnd {
 		t.Errorf("phase end: %+v, want ETA 0", end)

@@ -161,6 +161,12 @@ func (o *Observer) Observe(ev nn.Event) {
 			t.SetStatus(fmt.Sprintf("%s: evaluating on every split…", ev.Phase))
 		}
 		o.log.Info("evaluate", "phase", ev.Phase, "elapsed", roundDuration(ev.Elapsed))
+	case nn.EventEvalBatch:
+		now := o.opts.Now()
+		if t := o.opts.Terminal; t != nil && now.Sub(o.lastDraw) >= o.opts.Redraw {
+			o.lastDraw = now
+			t.SetStatus(fmt.Sprintf("%s: evaluating, %d of %d images…", ev.Phase, ev.Evaluated, ev.ToEvaluate))
+		}
 	case nn.EventPhaseEnd:
 		if t := o.opts.Terminal; t != nil {
 			t.ClearStatus()

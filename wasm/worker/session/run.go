@@ -184,7 +184,8 @@ func (s *Session) observer(run int64) spec.Observer {
 	var lastSent, lastYield time.Time
 	return func(ev spec.Event) {
 		now := s.env.Now()
-		if ev.Kind != spec.EventBatch || now.Sub(lastSent) >= ProgressEvery {
+		throttled := ev.Kind == spec.EventBatch || ev.Kind == spec.EventEvalBatch
+		if !throttled || now.Sub(lastSent) >= ProgressEvery {
 			p := protocol.ProgressFrom(run, ev)
 			if s.env.MemoryBytes != nil {
 				p.MemoryBytes = s.env.MemoryBytes()
