@@ -66,6 +66,9 @@ func boot(self safejs.Value, post func(protocol.Message) error) error {
 		return err
 	}
 	env.Yield = y.Yield
+	env.Spawn = func(rank int, onMessage func(protocol.Envelope, error)) (session.Peer, error) {
+		return jsenv.StartWorker(onMessage)
+	}
 
 	s := session.New(env)
 	go s.Serve(context.Background())

@@ -39,9 +39,14 @@ function startWorker(name, url) {
 		const m = e.data;
 		let body;
 		try { body = JSON.parse(m.body); } catch (err) { body = {unparsed: String(m.body)}; }
-		const blobs = {};
-		for (const [k, v] of Object.entries(m.blobs || {})) blobs[k] = v.byteLength;
-		logs[name].push({kind: m.kind, body, blobs, t: performance.now()});
+		const blobs = {}, sums = {};
+		for (const [k, v] of Object.entries(m.blobs || {})) {
+			blobs[k] = v.byteLength;
+			let h = 0;
+			for (const b of new Uint8Array(v)) h = (Math.imul(h, 31) + b) >>> 0;
+			sums[k] = h;
+		}
+		logs[name].push({kind: m.kind, body, blobs, sums, t: performance.now()});
 	};
 	workers[name] = w;
 }
@@ -68,6 +73,7 @@ type msg struct {
 	Kind  string         `json:"kind"`
 	Body  map[string]any `json:"body"`
 	Blobs map[string]int `json:"blobs"`
+	Sums  map[string]int `json:"sums"` // a checksum of each blob
 	T     float64        `json:"t"`
 }
 
@@ -412,6 +418,35 @@ func TestWorkerInChromium(t *testing.T) {
 	}
 	if n := e.dataGets.Load() - gets; n != 0 {
 		t.Errorf("%d dataset requests after the first run", n)
+	}
+
+	// Data-parallel training on two workers (the second one nested in
+	// the first): twice with the same seed gives the same model, bit for
+	// bit, and the helper workers are gone afterwards.
+	par := tinyConfig()
+	par.Baseline.BatchSize = 50
+	var sums []int
+	var accs []float64
+	for _, run := range []int{3, 4, 5} {
+		workers := 2
+		if run == 5 {
+			workers = 1
+		}
+		e.send("B", "w", "start", map[string]any{"run": run, "config": par, "data_url": "/data/", "workers": workers})
+		m = e.wait("B", "w", ended(run), 120*time.Second)
+		if m.Kind != "result" || m.Blobs["model/baseline"] == 0 {
+			t.Fatalf("run %d on %d workers: %+v", run, workers, m)
+		}
+		sums = append(sums, m.Sums["model/baseline"])
+		accs = append(accs, m.Body["report"].(map[string]any)["baseline"].(map[string]any)["test"].(map[string]any)["accuracy"].(float64))
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("two two-worker runs with one seed gave different models (checksums %d, %d)", sums[0], sums[1])
+	}
+	// One worker adds the gradients in another order: other bits, the
+	// same model up to rounding, so test accuracy within a few images.
+	if d := accs[0] - accs[2]; d > 0.03 || d < -0.03 {
+		t.Errorf("test accuracy on two workers %.3f, on one %.3f", accs[0], accs[2])
 	}
 
 	// A page of another build is told to reload.

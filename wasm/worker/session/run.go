@@ -28,13 +28,9 @@ func (e *dataError) Error() string { return e.err.Error() }
 func (e *dataError) Unwrap() error { return e.err }
 
 func (s *Session) start(ctx context.Context, m *protocol.Start) {
-	if m.Workers > 1 {
-		// The seam for data-parallel runs (package wasm/replica): rank 0
-		// would start Workers-1 helper workers here and train with a
-		// replica.Coordinator. Until that is wired in, say so rather than
-		// train alone with other numbers than the page asked for.
+	if m.Workers > 1 && s.env.Spawn == nil {
 		s.post(&protocol.Error{Run: m.Run, Code: protocol.CodeConfig,
-			Message: fmt.Sprintf("training across %d workers is not available in this build; this worker trains alone", m.Workers),
+			Message: fmt.Sprintf("training across %d workers needs helper workers, which this browser cannot start", m.Workers),
 			Hint:    "set workers to 1"})
 		return
 	}
@@ -121,7 +117,20 @@ func (s *Session) execute(ctx context.Context, m *protocol.Start) (out []protoco
 		return []protocol.Message{errorFor(m.Run, err, false)}
 	}
 
-	rep, models, err := s.env.Train(ctx, ds, m.Config, s.observer(m.Run))
+	var rep *spec.Report
+	var models map[spec.Phase]*nn.Model
+	if m.Workers > 1 {
+		// The dataset is checked and stored now, so the helpers read it
+		// from storage rather than downloading it again.
+		p, perr := s.startHelpers(ctx, m)
+		if perr != nil {
+			return []protocol.Message{errorFor(m.Run, perr, false)}
+		}
+		defer p.close()
+		rep, models, err = nn.RunWith(ctx, ds, m.Config, s.observer(m.Run), nn.RunOptions{Replicas: p.coord})
+	} else {
+		rep, models, err = s.env.Train(ctx, ds, m.Config, s.observer(m.Run))
+	}
 	if rep == nil {
 		if err == nil {
 			err = errors.New("training returned no report")

@@ -127,7 +127,12 @@ type Env struct {
 	Yield      func()
 	YieldEvery time.Duration // 0: 50 ms
 
+	// Spawn, if not nil, starts helper workers for data-parallel runs
+	// (Start.Workers > 1); without it such runs are refused.
+	Spawn SpawnFunc
+
 	// Train runs the experiment; nil means nn.Run. Tests replace it.
+	// Data-parallel runs always use nn.RunWith.
 	Train TrainFunc
 	// Prepare turns a picture's RGBA pixels into the 28x28 input of the
 	// classifiers (784 pixels in [0, 1], a light garment on black) and
@@ -153,10 +158,11 @@ const (
 type Session struct {
 	env Env
 
-	mu     sync.Mutex
-	run    *activeRun                // nil when no run is in progress
-	models map[spec.Phase]*nn.Model  // trained or loaded; missing ones are looked up in the store
-	ds     map[data.Part]decodedPart // checked dataset files, by part, with their URL
+	mu      sync.Mutex
+	run     *activeRun                // nil when no run is in progress
+	helping *helperRun                // this worker's part in another's data-parallel run
+	models  map[spec.Phase]*nn.Model  // trained or loaded; missing ones are looked up in the store
+	ds      map[data.Part]decodedPart // checked dataset files, by part, with their URL
 
 	postMu sync.Mutex
 
@@ -252,10 +258,13 @@ func (s *Session) Handle(ctx context.Context, env protocol.Envelope) {
 		s.loadModel(ctx, m)
 	case *protocol.Restore:
 		s.restore(ctx)
+	case *protocol.ReplicaStart:
+		s.replicaStart(ctx, m)
+	case *protocol.Reduced:
+		s.reduced(m)
 	default:
-		// Messages from the worker to the page, and those between the
-		// workers of a data-parallel run, which this worker does not
-		// take part in yet.
+		// Messages from the worker to the page, and reduce messages,
+		// which only rank 0 receives, from its helpers directly.
 		s.post(&protocol.Error{Run: ids.Run, Code: protocol.CodeInternal,
 			Message: fmt.Sprintf("the training worker does not handle %q messages", env.Kind),
 			Hint:    "reload the page"})

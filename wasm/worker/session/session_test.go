@@ -638,7 +638,8 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("splits too large: %s", describe(msgs))
 	}
 
-	// Data-parallel runs are not wired in: refused, not trained alone.
+	// Without helper workers, a data-parallel run is refused at once,
+	// not trained alone.
 	n := len(h.out.all())
 	h.send(&protocol.Start{Run: 4, Config: tinyConfig(), DataURL: "/data/", Workers: 2})
 	msgs = h.out.runEnd(n, 4)
