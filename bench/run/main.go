@@ -23,6 +23,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"warmstart/nn"
+	"warmstart/nn/data"
 )
 
 // sample is one JSON line printed by an implementation.
@@ -55,6 +57,7 @@ type impl struct {
 	peer    bool
 	run     func(ctx context.Context, model string) ([]sample, error)
 	skipWhy string // set when it cannot run here
+	workers int    // Web Workers training data-parallel, for the product's worker
 }
 
 type config struct {
@@ -175,6 +178,8 @@ func buildAll(cfg *config) ([]impl, error) {
 	for _, f := range []struct{ src, dst string }{
 		{filepath.Join(wasmExec, "wasm_exec.js"), filepath.Join(web, "wasm_exec.js")},
 		{filepath.Join(cfg.root, "bench/gostep/web/index.html"), filepath.Join(web, "index.html")},
+		{filepath.Join(cfg.root, "bench/gostep/web/worker.html"), filepath.Join(web, "worker.html")},
+		{filepath.Join(cfg.root, "web/worker.js"), filepath.Join(web, "worker.js")},
 	} {
 		b, err := os.ReadFile(f.src)
 		if err != nil {
@@ -184,6 +189,12 @@ func buildAll(cfg *config) ([]impl, error) {
 			return nil, err
 		}
 	}
+
+	// The product's worker, for whole short runs on one and on several
+	// workers (data-parallel).
+	workerErr := goBuild(cfg, []string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-X warmstart/wasm/protocol.Build=bench",
+		"-o", filepath.Join(web, "worker.wasm"), "./wasm/worker")
+	dataDir, dataErr := data.Locate("", data.AllParts)
 
 	goArgs := func(model string, threads int) []string {
 		return []string{"-model", model, "-threads", fmt.Sprint(threads), "-steps", fmt.Sprint(cfg.steps),
@@ -222,6 +233,23 @@ func buildAll(cfg *config) ([]impl, error) {
 		},
 		skipWhy: missing(cfg.chrome, "chromium not installed (apt-get install chromium)"),
 	})
+
+	for _, w := range []int{1, 2} {
+		im := impl{
+			name: fmt.Sprintf("warmstart worker, Chromium, %d worker%s", w, plural(w)), group: "chromium", workers: w,
+			run: func(ctx context.Context, m string) ([]sample, error) {
+				return runWorker(ctx, *cfg, web, dataDir, m, w)
+			},
+			skipWhy: missing(cfg.chrome, "chromium not installed (apt-get install chromium)"),
+		}
+		switch {
+		case workerErr != nil:
+			im.skipWhy = "worker build failed: " + workerErr.Error()
+		case dataErr != nil:
+			im.skipWhy = "no dataset (make data): " + dataErr.Error()
+		}
+		impls = append(impls, im)
+	}
 
 	py := "/usr/bin/python3"
 	pyScript := filepath.Join(cfg.root, "bench/pytorch/bench.py")
@@ -329,14 +357,42 @@ func lastLine(s string) string {
 	return s
 }
 
-// runPage serves dir on a loopback port, opens page in headless Chromium
-// and returns the samples it leaves in window.__benchResults.
-func runPage(ctx context.Context, cfg config, dir, page string) ([]sample, error) {
+// runWorker runs the product's worker in Chromium on workers workers:
+// two epochs of a short run of model, reporting the second epoch's
+// training throughput (the first warms up).
+func runWorker(ctx context.Context, cfg config, web, dataDir, model string, workers int) ([]sample, error) {
+	c := nn.DefaultConfig()
+	c.Splits.UnsupTrain, c.Splits.UnsupVal, c.GridImages = 5120, 256, 1
+	c.Splits.SupTrain, c.Splits.SupVal, c.Splits.SupTest = 7680, 100, 100
+	c.Phases = []nn.Phase{nn.PhaseDAE}
+	c.DAE.Epochs = 2
+	if model == "cnn" {
+		c.Phases = []nn.Phase{nn.PhaseBaseline}
+		c.Baseline.Epochs = 2
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{"config": {string(js)}, "workers": {fmt.Sprint(workers)}, "model": {model},
+		"impl": {fmt.Sprintf("warmstart worker, %d workers", workers)}}
+	return runPage(ctx, cfg, web, "worker.html?"+q.Encode(), dataDir)
+}
+
+// runPage serves dir on a loopback port (and dataDir, if not empty,
+// under /data/), opens page in headless Chromium and returns the samples
+// it leaves in window.__benchResults.
+func runPage(ctx context.Context, cfg config, dir, page string, dataDir ...string) ([]sample, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: crossOriginIsolated(http.FileServer(http.Dir(dir)))}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(dir)))
+	for _, d := range dataDir {
+		mux.Handle("/data/", http.StripPrefix("/data/", http.FileServer(http.Dir(d))))
+	}
+	srv := &http.Server{Handler: crossOriginIsolated(mux)}
 	go srv.Serve(ln)
 	defer srv.Close()
 
