@@ -525,6 +525,7 @@ func report(impls []impl, models []string, res map[string]map[string][]float64,
 	fmt.Fprintf(&b, "\n\"× peer\" divides by the fastest peer of the same kind: PyTorch at the same thread count "+
 		"for native runs, TensorFlow.js's WebAssembly backend in the same runtime for wasm.\n")
 	arithmetic(&b, impls, res)
+	scaling(&b, impls, models, res)
 	var notes []string
 	for _, im := range impls {
 		if im.skipWhy != "" {
@@ -606,4 +607,30 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// scaling reports the data-parallel speed-up of the product's worker:
+// throughput on several workers over that on one.
+func scaling(b *strings.Builder, impls []impl, models []string, res map[string]map[string][]float64) {
+	var one string
+	for _, im := range impls {
+		if im.workers == 1 {
+			one = im.name
+		}
+	}
+	for _, im := range impls {
+		if im.workers < 2 || one == "" {
+			continue
+		}
+		var parts []string
+		for _, m := range models {
+			if a, c := median(res[im.name][m]), median(res[one][m]); a > 0 && c > 0 {
+				parts = append(parts, fmt.Sprintf("%s %.2fx", m, a/c))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(b, "\nData-parallel training in the browser, %d workers against 1 (the product's worker, "+
+				"gradients summed in a fixed order): %s.\n", im.workers, strings.Join(parts, ", "))
+		}
+	}
 }
