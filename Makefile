@@ -10,7 +10,22 @@ DATA_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-
 WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm
 WASM_ENV  := GOOS=js GOARCH=wasm PATH="$(WASM_EXEC):$$PATH"
 # Packages that must also build and pass as WebAssembly.
-WASM_PKGS := ./nn/...
+WASM_PKGS := ./nn/... ./wasm/...
+# Packages that must also vet as WebAssembly (the page has no wasm tests).
+WASM_VET  := $(WASM_PKGS) ./app/...
+DIST      ?= dist
+# BUILD names this build in the page, the worker and the server, which
+# check that they match: the commit, plus "-dirty-" and a hash of the
+# uncommitted changes, so that every local edit gets a new id and browsers
+# install it. Set once, so that every file of one make run carries the same.
+ifeq ($(origin BUILD), undefined)
+BUILD := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo dev; exit; }; \
+	d=$$({ git diff HEAD; git ls-files -z --others --exclude-standard | xargs -0 -r cat; } 2>/dev/null | sha256sum | cut -c1-8); \
+	if git diff --quiet HEAD 2>/dev/null && [ -z "$$(git ls-files --others --exclude-standard 2>/dev/null)" ]; \
+	then echo $$c; else echo $$c-dirty-$$d; fi)
+endif
+LDFLAGS   := -X warmstart/wasm/protocol.Build=$(BUILD)
+WASM_OUT  := web/app.wasm web/worker.wasm web/wasm_exec.js
 # On amd64 the shipped binary uses Go's experimental SIMD (AVX2 kernels,
 # chosen at run time when the CPU has them); the portable scalar build is
 # tested too.
@@ -19,7 +34,7 @@ SIMD := GOEXPERIMENT=simd
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help data build experiment run test test-native test-wasm lint fuzz bench bench-go clean
+.PHONY: help data build web experiment run dist test test-native test-wasm lint fuzz bench bench-go clean
 
 help: ## list the targets
 	@echo "warmstart: what unsupervised pretraining buys when labels are scarce"
@@ -27,6 +42,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
 	@echo "  make experiment ARGS='-seed 2 -epochs 5'   passes flags to the CLI (bin/warmstart experiment -h)"
+	@echo "  make run SERVE_ARGS='-addr 127.0.0.1:9000'  passes flags to bin/warmstart serve"
 
 data: ## make sure the four Fashion-MNIST files are present (installs Debian's package if needed)
 	@echo "== data"
@@ -50,15 +66,28 @@ data: ## make sure the four Fashion-MNIST files are present (installs Debian's p
 	echo "installing $(DATA_PKG) with apt-get"; \
 	$$SUDO apt-get update && $$SUDO apt-get install -y $(DATA_PKG) && have $(SYS_DATA)
 
-build: ## build the CLI into bin/warmstart
-	@echo "== build"
-	$(SIMD) $(GO) build -o $(BIN) ./server
+build: ## build the CLI and server into bin/warmstart
+	@echo "== build ($(BUILD))"
+	$(SIMD) $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./server
+
+web: ## build the browser app into web/: app.wasm (page), worker.wasm (trainer), wasm_exec.js, .gz/.br copies
+	@echo "== web ($(BUILD))"
+	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o web/app.wasm ./app/page
+	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o web/worker.wasm ./wasm/worker
+	cp "$(WASM_EXEC)/wasm_exec.js" web/wasm_exec.js
+	$(GO) run ./server/internal/precompress $(WASM_OUT)
 
 experiment: data build ## run the full experiment headless on the real data, report in out/experiment
 	@echo "== experiment"
 	$(BIN) experiment -out $(OUT) $(ARGS)
 
-run: experiment ## the main job: for now the headless experiment (the browser app comes later)
+run: data web build ## the main job: serve the app on http://127.0.0.1:8080/ and train in the browser (SERVE_ARGS='-addr ...')
+	@echo "== run"
+	$(BIN) serve $(SERVE_ARGS)
+
+dist: data web build ## write dist/: a static site with the app, the worker and the data, for any HTTPS host
+	@echo "== dist"
+	$(BIN) dist -out $(DIST) $(DIST_ARGS)
 
 test: data lint test-native test-wasm ## everything CI runs: vet, unit tests with -race, end-to-end on real data, wasm tests
 	@echo "== all tests passed"
@@ -69,7 +98,7 @@ test-native: ## native tests only (scalar build with -race, then the shipped bui
 	@echo "== native tests, shipped build ($(or $(SIMD),scalar); full, end-to-end on real data)"
 	$(SIMD) $(GO) test -timeout 25m ./...
 
-test-wasm: ## the nn packages as WebAssembly under Node
+test-wasm: ## the nn and wasm packages as WebAssembly under Node
 	@echo "== wasm tests (GOOS=js GOARCH=wasm, Node)"
 	$(WASM_ENV) $(GO) test -short $(WASM_PKGS)
 
@@ -79,7 +108,7 @@ lint: ## gofmt and go vet, native and wasm
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(if $(SIMD),$(SIMD) $(GO) vet ./...)
-	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
+	GOOS=js GOARCH=wasm $(GO) vet $(WASM_VET)
 
 fuzz: ## fuzz the IDX parsers for a while (FUZZTIME=60s each)
 	@echo "== fuzz"
@@ -99,4 +128,5 @@ bench-go: ## Go benchmarks of every kernel and training step, native (both build
 
 clean: ## remove build and run outputs
 	@echo "== clean"
-	rm -rf bin out
+	rm -rf bin out $(DIST)
+	rm -f $(WASM_OUT) $(addsuffix .gz,$(WASM_OUT)) $(addsuffix .br,$(WASM_OUT))

@@ -3,6 +3,7 @@ module warmstart
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.2.0
 	github.com/chewxy/hm v1.0.0
 	github.com/chromedp/chromedp v0.23.1
 	golang.org/x/term v0.48.0

@@ -83,6 +83,8 @@ func commands() []command {
 			(*app).classify, printClassifyUsage},
 		{"serve", "serve the browser app and the dataset on http://127.0.0.1:8080/",
 			(*app).serve, printServeUsage},
+		{"dist", "write the browser app and the dataset as a static site for any HTTPS host",
+			(*app).dist, printDistUsage},
 	}
 }
 
