@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"warmstart/nn/spec"
+	"warmstart/wasm/protocol"
 )
 
 // settings is the Train form as the user typed it: strings, so that a
@@ -20,6 +21,24 @@ type settings struct {
 	FineTuneLR string
 	Noise      string
 	Phases     [4]bool // which phases run, in the order of spec.AllPhases
+	// Workers is how many Web Workers train data-parallel; it starts at
+	// the number of cores the worker reports (see defaultWorkers).
+	Workers string
+}
+
+// defaultWorkers is the worker count the form offers on a machine with
+// cores logical cores: one per core, within what the protocol allows.
+func defaultWorkers(cores int) int {
+	return min(max(cores, 1), protocol.MaxWorkers)
+}
+
+// workers parses the Workers field.
+func (f settings) workers() (int, error) {
+	w, err := strconv.Atoi(strings.TrimSpace(f.Workers))
+	if err != nil || w < 1 || w > protocol.MaxWorkers {
+		return 0, &formError{idWorkers, fmt.Sprintf("Workers: %q is not a whole number from 1 to %d.", f.Workers, protocol.MaxWorkers)}
+	}
+	return w, nil
 }
 
 // settingsFrom fills the form from a configuration.
@@ -30,6 +49,7 @@ func settingsFrom(c spec.Config) settings {
 		LR:         strconv.FormatFloat(c.Baseline.LearningRate, 'g', -1, 64),
 		FineTuneLR: strconv.FormatFloat(c.FineTune.LearningRate, 'g', -1, 64),
 		Noise:      strconv.FormatFloat(c.Noise, 'g', -1, 64),
+		Workers:    "1",
 	}
 	for i, p := range spec.AllPhases {
 		f.Epochs[i] = strconv.Itoa(c.TrainFor(p).Epochs)
@@ -54,6 +74,7 @@ const (
 	idLR         = "set-lr"
 	idFineTuneLR = "set-ftlr"
 	idNoise      = "set-noise"
+	idWorkers    = "set-workers"
 )
 
 func idEpochs(i int) string { return "set-epochs-" + string(spec.AllPhases[i]) }

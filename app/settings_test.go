@@ -93,3 +93,22 @@ func TestQuickSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkersSetting(t *testing.T) {
+	for cores, want := range map[int]int{0: 1, 1: 1, 2: 2, 8: 8, 64: 16} {
+		if got := defaultWorkers(cores); got != want {
+			t.Errorf("defaultWorkers(%d) = %d, want %d", cores, got, want)
+		}
+	}
+	f := settingsFrom(spec.DefaultConfig())
+	for in, ok := range map[string]bool{"1": true, " 4 ": true, "16": true, "0": false, "17": false, "two": false, "": false} {
+		f.Workers = in
+		w, err := f.workers()
+		if (err == nil) != ok {
+			t.Errorf("workers(%q) = %d, %v; want ok=%v", in, w, err, ok)
+		}
+		if fe, isForm := err.(*formError); err != nil && (!isForm || fe.Field != idWorkers) {
+			t.Errorf("workers(%q): error %v does not mark the Workers field", in, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type shell struct {
 	restoreReq bool
 
 	updateReady bool   // a new version is installed and waits for a reload
+	workersSet  bool   // the user edited the Workers field
 	announce    string // the text of the polite live region: epoch and phase ends
 
 	upload     string // what became of the last uploaded picture
@@ -294,6 +296,10 @@ func (sh *shell) onMessage(ctx app.Context, m protocol.Message) {
 	switch m := m.(type) {
 	case *protocol.Ready:
 		s.gotReady(m, protocol.Build)
+		if !sh.workersSet {
+			// Offer one worker per core until the user picks a number.
+			sh.form.Workers = strconv.Itoa(defaultWorkers(m.Cores))
+		}
 		if s.worker == workerStale {
 			// Keep no worker of another build around: a run in it would
 			// write results that this page cannot read.

@@ -188,9 +188,13 @@ func TestSettingsFormShowsError(t *testing.T) {
 func TestTrainSendsStart(t *testing.T) {
 	sh := &shell{}
 	sh.OnInit()
-	sh.s.worker = workerReady
 	c := &fakeConn{}
 	sh.conn = c
+	sh.restoreReq = true // no restore request in c.sent
+	sh.onMessage(app.Context{}, &protocol.Ready{Build: protocol.Build, GoVersion: "go1.26.8", Cores: 2})
+	if sh.s.worker != workerReady {
+		t.Fatalf("worker state %v after ready", sh.s.worker)
+	}
 	sh.form = quickSettings(sh.form)
 	sh.train()
 	if len(c.sent) != 1 {
@@ -201,7 +205,8 @@ func TestTrainSendsStart(t *testing.T) {
 		t.Fatalf("sent a %T, want *protocol.Start", c.sent[0])
 	}
 	want, _ := quickSettings(settingsFrom(spec.DefaultConfig())).config()
-	if !reflect.DeepEqual(st.Config, want) || st.DataURL != "/data/" || st.Run != sh.s.runID {
+	// Two cores reported: two workers by default.
+	if !reflect.DeepEqual(st.Config, want) || st.DataURL != "/data/" || st.Run != sh.s.runID || st.Workers != 2 {
 		t.Errorf("start %+v", st)
 	}
 	html := render(t, sh)

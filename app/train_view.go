@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ func (sh *shell) renderSettings() app.UI {
 				sh.numberInput(idLR, "Learning rate", f.LR, "0", "any", "Adam, phases 1 to 3.", &f.LR),
 				sh.numberInput(idFineTuneLR, "Fine-tuning learning rate", f.FineTuneLR, "0", "any", "Adam, phase 4.", &f.FineTuneLR),
 				sh.numberInput(idNoise, "Noise factor", f.Noise, "0", "any", "σ of the Gaussian noise the autoencoder learns to remove.", &f.Noise),
+				sh.numberInput(idWorkers, "Workers", f.Workers, "1", "1", "Web Workers training together, one per core by default; the same seed and worker count give the same numbers.", &f.Workers),
 			),
 			app.FieldSet().Disabled(running).Class("phases").Body(
 				app.Legend().Text("Phases and epochs"),
@@ -114,8 +116,16 @@ func (sh *shell) numberInput(id, label, value, min, step, hint string, dst *stri
 		Min(min).
 		Attr("step", step).
 		Value(value).
-		Aria("describedby", id+"-hint "+idSettingsError).
-		OnInput(sh.ValueTo(dst))
+		Aria("describedby", id+"-hint "+idSettingsError)
+	set := sh.ValueTo(dst)
+	if id == idWorkers {
+		in = in.OnInput(func(ctx app.Context, e app.Event) {
+			sh.workersSet = true
+			set(ctx, e)
+		})
+	} else {
+		in = in.OnInput(set)
+	}
 	if sh.formErr != nil && sh.formErr.Field == id {
 		in = in.Aria("invalid", "true")
 	}
@@ -158,6 +168,7 @@ func (sh *shell) phaseInputs(i int) app.UI {
 
 func (sh *shell) onDefaults(ctx app.Context, e app.Event) {
 	sh.form, sh.formErr = settingsFrom(spec.DefaultConfig()), nil
+	sh.form.Workers, sh.workersSet = strconv.Itoa(defaultWorkers(sh.s.ready.Cores)), false
 }
 
 func (sh *shell) onQuick(ctx app.Context, e app.Event) {
@@ -180,6 +191,11 @@ func (sh *shell) train() {
 		sh.formErr = err.(*formError)
 		return
 	}
+	workers, err := sh.form.workers()
+	if err != nil {
+		sh.formErr = err.(*formError)
+		return
+	}
 	sh.formErr = nil
 	if sh.s.worker != workerReady {
 		sh.formErr = &formError{Msg: "The training worker is not ready yet; wait a moment, or reload the page."}
@@ -191,7 +207,7 @@ func (sh *shell) train() {
 	}
 	sh.s.startRun(run, cfg)
 	sh.announce = "Training started."
-	if !sh.post(&protocol.Start{Run: run, Config: cfg, DataURL: dataURL}) {
+	if !sh.post(&protocol.Start{Run: run, Config: cfg, DataURL: dataURL, Workers: workers}) {
 		sh.s.endRun()
 	}
 }
