@@ -74,6 +74,15 @@ func TestReplicasAgree(t *testing.T) {
 				}
 			}
 		}
+		if g, w := got.DAE.TrainMSE, want.DAE.TrainMSE; math.Abs(g-w) > 1e-3*w {
+			t.Errorf("%d replicas: dae train MSE %v, one replica %v", size, g, w)
+		}
+		if g, w := got.DAE.ValMSE, want.DAE.ValMSE; math.Abs(g-w) > 1e-3*w {
+			t.Errorf("%d replicas: dae validation MSE %v, one replica %v", size, g, w)
+		}
+		if got.DAE.Grid.N != want.DAE.Grid.N || len(got.DAE.Grid.Denoised) != len(want.DAE.Grid.Denoised) {
+			t.Errorf("%d replicas: rank 0's sample grid has %d images, one replica's %d", size, got.DAE.Grid.N, want.DAE.Grid.N)
+		}
 		for e := range want.DAE.History {
 			g, w := got.DAE.History[e], want.DAE.History[e]
 			if math.Abs(g.TrainLoss-w.TrainLoss) > 1e-3*w.TrainLoss || math.Abs(g.ValLoss-w.ValLoss) > 1e-3*w.ValLoss {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -275,13 +276,27 @@ func daeStep(im *data.Images, sigma float64, rng *rand.Rand) func(*net, []int) (
 // evalDAE returns the noisy→clean MSE of n over the images idx, the
 // noise drawn from rng in order, batch images at a time. If grid is not
 // nil it receives the first grid.N images: clean, noisy and denoised.
+//
+// In a data-parallel run the replicas share the work: batch k is
+// evaluated by replica k mod size, the others only draw its noise, and
+// the sums are all-reduced.
 func evalDAE(n *net, im *data.Images, idx []int, sigma float64, rng *rand.Rand, batch int, grid *SampleGrid, tick evalTick) (float64, error) {
+	rank, size := 0, 1
+	if n.replicas != nil {
+		rank, size = n.replicas.Rank(), n.replicas.Size()
+	}
 	var sum float64
-	for lo := 0; lo < len(idx); lo += batch {
+	for k, lo := 0, 0; lo < len(idx); k, lo = k+1, lo+batch {
 		if err := tick.call(lo, len(idx)); err != nil {
 			return 0, err
 		}
 		b := idx[lo:min(lo+batch, len(idx))]
+		if k%size != rank {
+			for range len(b) * imgPixels {
+				rng.NormFloat64()
+			}
+			continue
+		}
 		gr, err := n.graph(len(b), false)
 		if err != nil {
 			return 0, err
@@ -302,6 +317,13 @@ func evalDAE(n *net, im *data.Images, idx []int, sigma float64, rng *rand.Rand, 
 			grid.N, grid.Rows, grid.Cols = k/imgPixels, imgSide, imgSide
 		}
 		gr.reset()
+	}
+	if size > 1 {
+		buf := []float32{float32(sum)}
+		if err := n.replicas.AllReduce(buf); err != nil {
+			return 0, fmt.Errorf("all-reduce: %w", err)
+		}
+		sum = float64(buf[0])
 	}
 	return sum / float64(max(len(idx), 1)), nil
 }
