@@ -66,6 +66,10 @@ type dataFile struct {
 	Stage protocol.DataStage
 	Bytes int64
 	Total int64
+	// Stored says the file came from the browser's storage (or the
+	// worker's memory): its stages go cached, check, ready, and the last
+	// one alone does not tell it from a download.
+	Stored bool
 }
 
 // session is everything the page knows about its worker, the current run
@@ -174,13 +178,17 @@ func (s *session) dataProgress(m *protocol.Data) {
 	if !s.ours(m.Run) {
 		return
 	}
+	d := dataFile{File: m.File, Stage: m.Stage, Bytes: m.Bytes, Total: m.Total, Stored: m.Stage == protocol.DataCached}
 	for i := range s.data {
 		if s.data[i].File == m.File {
-			s.data[i] = dataFile{m.File, m.Stage, m.Bytes, m.Total}
+			// A download after a cached stage means the stored copy was
+			// unusable.
+			d.Stored = d.Stored || (s.data[i].Stored && m.Stage != protocol.DataDownload)
+			s.data[i] = d
 			return
 		}
 	}
-	s.data = append(s.data, dataFile{m.File, m.Stage, m.Bytes, m.Total})
+	s.data = append(s.data, d)
 }
 
 // gotResult applies a result: a finished, failed or cancelled run, or the
@@ -206,7 +214,9 @@ func (s *session) gotResult(m *protocol.Result) {
 			r.Status = phaseStopped
 		}
 	}
-	if m.Report != nil && m.Report.Error != "" && s.runErr == nil {
+	// A cancelled run's report says why it stopped ("context canceled");
+	// that is what the user asked for, not an error.
+	if m.Report != nil && m.Report.Error != "" && !m.Cancelled && s.runErr == nil {
 		s.runErr = &protocol.Error{Run: m.Run, Code: protocol.CodeTraining, Message: m.Report.Error}
 	}
 }

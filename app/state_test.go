@@ -64,9 +64,14 @@ func TestSessionResultEndsRun(t *testing.T) {
 	s.startRun(9, quickConfig(1))
 	s.progress(&protocol.Progress{Run: 9, Phase: spec.PhaseBaseline, Event: protocol.EventPhaseEnd, Epoch: 1, Epochs: 1, Batch: 8, Batches: 8})
 	s.cancelling = true
-	s.gotResult(&protocol.Result{Run: 9, Cancelled: true, Report: &spec.Report{Interrupted: true}})
+	// nn records why the run stopped in the report, as it does for a
+	// failure; a cancel is still not an error.
+	s.gotResult(&protocol.Result{Run: 9, Cancelled: true, Report: &spec.Report{Interrupted: true, Error: "baseline: context canceled"}})
 	if s.running || s.cancelling || s.result == nil {
 		t.Fatalf("after a cancelled result: running %v, cancelling %v, result %v", s.running, s.cancelling, s.result)
+	}
+	if s.runErr != nil {
+		t.Errorf("a cancelled run shows the error %+v", s.runErr)
 	}
 	if s.phases[0].Status != phaseDone || s.phases[1].Status != phaseStopped {
 		t.Errorf("statuses %v, %v; want done, stopped", s.phases[0].Status, s.phases[1].Status)
@@ -152,5 +157,37 @@ func TestSessionReady(t *testing.T) {
 	s2.gotReady(&protocol.Ready{Build: "old"}, "new")
 	if s2.worker != workerStale || s2.workerErr == nil || s2.workerErr.Code != protocol.CodeVersion {
 		t.Errorf("other build: worker %v, error %+v", s2.worker, s2.workerErr)
+	}
+}
+
+// TestDataSummary follows the worker's data messages: a stored file goes
+// cached, check, ready, and must still read as stored once it is ready.
+func TestDataSummary(t *testing.T) {
+	files := []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}
+	stored := []protocol.DataStage{protocol.DataCached, protocol.DataCheck, protocol.DataReady}
+	downloaded := []protocol.DataStage{protocol.DataDownload, protocol.DataCheck, protocol.DataReady}
+	// A stored copy that failed its check is downloaded again.
+	redownloaded := []protocol.DataStage{protocol.DataCached, protocol.DataCheck, protocol.DataDownload, protocol.DataCheck, protocol.DataReady}
+	for _, c := range []struct {
+		name   string
+		stages [2][]protocol.DataStage
+		want   string
+	}{
+		{"stored", [2][]protocol.DataStage{stored, stored}, "from the browser's storage, no download"},
+		{"downloaded", [2][]protocol.DataStage{downloaded, downloaded}, "downloaded, checked and kept for next time"},
+		{"mixed", [2][]protocol.DataStage{stored, downloaded}, "1 of 2 files from the browser's storage, the others downloaded, checked and kept for next time"},
+		{"redownloaded", [2][]protocol.DataStage{stored, redownloaded}, "1 of 2 files from the browser's storage, the others downloaded, checked and kept for next time"},
+		{"in progress", [2][]protocol.DataStage{stored, downloaded[:2]}, "1 of 2 files ready"},
+	} {
+		var s session
+		s.startRun(4, quickConfig(1))
+		for i, f := range files {
+			for _, st := range c.stages[i] {
+				s.dataProgress(&protocol.Data{Run: 4, File: f, Stage: st})
+			}
+		}
+		if got := dataSummary(s.data); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }

@@ -294,22 +294,24 @@ func (sh *shell) dataBusy() bool {
 }
 
 func dataSummary(files []dataFile) string {
-	ready, cached := 0, 0
+	ready, stored := 0, 0
 	for _, d := range files {
-		switch d.Stage {
-		case protocol.DataReady:
+		if d.Stage == protocol.DataReady || d.Stage == protocol.DataCached {
 			ready++
-		case protocol.DataCached:
-			cached++
+		}
+		if d.Stored {
+			stored++
 		}
 	}
 	switch {
-	case cached == len(files):
+	case ready < len(files):
+		return fmt.Sprintf("%d of %d files ready", ready, len(files))
+	case stored == len(files):
 		return "from the browser's storage, no download"
-	case ready+cached == len(files):
+	case stored == 0:
 		return "downloaded, checked and kept for next time"
 	}
-	return fmt.Sprintf("%d of %d files ready", ready+cached, len(files))
+	return fmt.Sprintf("%d of %d files from the browser's storage, the others downloaded, checked and kept for next time", stored, len(files))
 }
 
 func dataStageText(d dataFile) string {
@@ -324,6 +326,9 @@ func dataStageText(d dataFile) string {
 	case protocol.DataCheck:
 		return "checking"
 	case protocol.DataReady:
+		if d.Stored {
+			return "found in the browser's storage and checked"
+		}
 		return "checked and stored"
 	}
 	return string(d.Stage)
