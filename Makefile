@@ -25,7 +25,10 @@ BUILD := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) || { echo dev; 
 	then echo $$c; else echo $$c-dirty-$$d; fi)
 endif
 LDFLAGS   := -X warmstart/wasm/protocol.Build=$(BUILD)
-WASM_OUT  := web/app.wasm web/worker.wasm web/wasm_exec.js
+# WEB is the folder that make web fills; the browser tests (server/e2e)
+# build into folders of their own with `make web-wasm WEB=DIR BUILD=ID`.
+WEB       ?= web
+WASM_OUT  := $(WEB)/app.wasm $(WEB)/worker.wasm $(WEB)/wasm_exec.js
 # On amd64 the shipped binary uses Go's experimental SIMD (AVX2 kernels,
 # chosen at run time when the CPU has them); the portable scalar build is
 # tested too.
@@ -34,7 +37,7 @@ SIMD := GOEXPERIMENT=simd
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help data build web experiment run dist test test-native test-wasm lint fuzz bench bench-go clean
+.PHONY: help data chromium build web web-wasm web-glue experiment run dist test test-native test-wasm lint fuzz bench bench-browser bench-go clean
 
 help: ## list the targets
 	@echo "warmstart: what unsupervised pretraining buys when labels are scarce"
@@ -66,16 +69,44 @@ data: ## make sure the four Fashion-MNIST files are present (installs Debian's p
 	echo "installing $(DATA_PKG) with apt-get"; \
 	$$SUDO apt-get update && $$SUDO apt-get install -y $(DATA_PKG) && have $(SYS_DATA)
 
+chromium: ## make sure headless Chromium is installed for the browser tests (installs Debian's package if needed)
+	@echo "== chromium"
+	@for b in chromium chromium-browser google-chrome; do \
+		if command -v $$b >/dev/null 2>&1; then echo "using $$(command -v $$b)"; exit 0; fi; \
+	done; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else \
+		echo "Chromium not found: the browser tests (server/e2e) need it."; \
+		echo "Install it as root:  apt-get update && apt-get install -y chromium chromium-driver"; \
+		exit 1; \
+	fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "No apt-get here: install Chromium or Google Chrome so that chromium (or google-chrome) is on PATH."; \
+		exit 1; \
+	fi; \
+	echo "installing chromium with apt-get"; \
+	$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver && command -v chromium
+
 build: ## build the CLI and server into bin/warmstart
 	@echo "== build ($(BUILD))"
 	$(SIMD) $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./server
 
-web: ## build the browser app into web/: app.wasm (page), worker.wasm (trainer), wasm_exec.js, .gz/.br copies
-	@echo "== web ($(BUILD))"
-	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o web/app.wasm ./app/page
-	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o web/worker.wasm ./wasm/worker
-	cp "$(WASM_EXEC)/wasm_exec.js" web/wasm_exec.js
+web: web-wasm ## build the browser app into web/: app.wasm (page), worker.wasm (trainer), wasm_exec.js, .gz/.br copies
 	$(GO) run ./server/internal/precompress $(WASM_OUT)
+
+# web-wasm is make web without the compressed copies, and web-glue only
+# its copy of wasm_exec.js: the browser tests run them (with WEB=DIR), so
+# that they test the files this Makefile builds.
+web-wasm: web-glue
+	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o $(WEB)/app.wasm ./app/page
+	GOOS=js GOARCH=wasm $(GO) build -ldflags "-s -w $(LDFLAGS)" -o $(WEB)/worker.wasm ./wasm/worker
+
+# The glue must come from the GOROOT of the Go that builds the wasm (case
+# C13): go-app's own copy follows the Go of the server instead.
+web-glue:
+	@echo "== web ($(BUILD)) into $(WEB)/"
+	cp "$(WASM_EXEC)/wasm_exec.js" $(WEB)/wasm_exec.js
 
 experiment: data build ## run the full experiment headless on the real data, report in out/experiment
 	@echo "== experiment"
@@ -89,10 +120,10 @@ dist: data web build ## write dist/: a static site with the app, the worker and 
 	@echo "== dist"
 	$(BIN) dist -out $(DIST) $(DIST_ARGS)
 
-test: data lint test-native test-wasm ## everything CI runs: vet, unit tests with -race, end-to-end on real data, wasm tests
+test: data chromium lint test-native test-wasm ## everything CI runs: vet, unit tests with -race, end-to-end on real data and in Chromium, wasm tests
 	@echo "== all tests passed"
 
-test-native: ## native tests only (scalar build with -race, then the shipped build in full)
+test-native: ## native tests only (scalar build with -race, then the shipped build in full, the browser tests included)
 	@echo "== native tests, portable scalar build (race detector, short)"
 	$(GO) test -race -short ./...
 	@echo "== native tests, shipped build ($(or $(SIMD),scalar); full, end-to-end on real data)"
@@ -119,6 +150,11 @@ bench: ## speed table: warmstart native, wasm in Node and Chromium, vs PyTorch a
 	@echo "== bench"
 	bench/install.sh
 	$(GO) run ./bench/run -out bench/results.md
+
+bench-browser: data chromium ## slow (15 min): memory of training in Chromium, then the whole default experiment there (bench/browser-*.md)
+	@echo "== bench-browser"
+	$(GO) run ./bench/browsermem -workers 1,2 -out bench/browser-memory.md
+	$(GO) run ./bench/fullrun -out bench/browser-run.md
 
 bench-go: ## Go benchmarks of every kernel and training step, native (both builds) and wasm
 	@echo "== bench-go"

@@ -8,23 +8,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
+	"warmstart/bench/internal/browserrun"
 	"warmstart/nn"
 	"warmstart/nn/data"
 )
@@ -43,7 +36,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := build(tmp); err != nil {
+	if err := browserrun.Build(tmp); err != nil {
 		log.Fatal(err)
 	}
 	dataDir, err := data.Locate("", data.AllParts)
@@ -58,12 +51,10 @@ func main() {
 			setTrain(&cfg, p, t)
 		}
 	}
-	start := time.Now()
-	rep, err := run(tmp, dataDir, cfg, *workers)
+	res, err := browserrun.Run(tmp, dataDir, cfg, *workers, func(s string) { log.Print(s) })
 	if err != nil {
 		log.Fatal(err)
 	}
-	wall := time.Since(start)
 
 	var nat *nn.Report
 	if *native != "" {
@@ -76,7 +67,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	md := report(rep, nat, cfg, *workers, wall)
+	md := report(res, nat, cfg, *workers)
 	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -96,126 +87,14 @@ func setTrain(c *nn.Config, p nn.Phase, t nn.Train) {
 	}
 }
 
-// build puts the worker, its bootstrap and glue, and the driving page
-// into dir.
-func build(dir string) error {
-	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X warmstart/wasm/protocol.Build=fullrun",
-		"-o", filepath.Join(dir, "worker.wasm"), "./wasm/worker")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build the worker: %v\n%s", err, out)
-	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return err
-	}
-	for src, dst := range map[string]string{
-		filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
-		"web/worker.js": "worker.js",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644)
-}
-
-// page starts the worker with the configuration of the query string and
-// keeps the result's report (without its arrays) in window.__report.
-const page = `<!doctype html>
-<meta charset="utf-8">
-<script>
-const q = new URLSearchParams(location.search);
-const w = new Worker("worker.js?v=fullrun");
-const send = (kind, body) => w.postMessage({v: 1, kind, body: JSON.stringify(body), blobs: {}}, []);
-window.__last = "";
-w.onmessage = (e) => {
-  const m = e.data, b = JSON.parse(m.body);
-  if (m.kind === "ready") send("start", {run: 1, config: JSON.parse(q.get("config")), data_url: "/data/", workers: Number(q.get("workers"))});
-  else if (m.kind === "progress") window.__last = b.phase + " " + b.event + " " + b.epoch + "/" + b.epochs;
-  else if (m.kind === "result") window.__report = JSON.stringify(b.report);
-  else if (m.kind === "error" && b.code !== "storage") window.__error = b.code + ": " + b.message;
-};
-send("hello", {build: "fullrun"});
-</script>`
-
-func run(dir, dataDir string, cfg nn.Config, workers int) (*nn.Report, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServer(http.Dir(dir)))
-	mux.Handle("/data/", http.StripPrefix("/data/", http.FileServer(http.Dir(dataDir))))
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".wasm") {
-			w.Header().Set("Content-Type", "application/wasm")
-		}
-		mux.ServeHTTP(w, r)
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		return nil, fmt.Errorf("chromium not installed (apt-get install chromium)")
-	}
-	profile, err := os.MkdirTemp("", "warmstart-fullrun-profile-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.UserDataDir(profile))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	u := "http://" + ln.Addr().String() + "/index.html?" + url.Values{"config": {string(js)}, "workers": {fmt.Sprint(workers)}}.Encode()
-	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
-		return nil, err
-	}
-	last := ""
-	for {
-		time.Sleep(5 * time.Second)
-		state, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[window.__report || "", window.__error || "", window.__last]`))
-		if err != nil {
-			return nil, err
-		}
-		if state[1] != "" {
-			return nil, fmt.Errorf("worker: %s", state[1])
-		}
-		if state[0] != "" {
-			var rep nn.Report
-			if err := json.Unmarshal([]byte(state[0]), &rep); err != nil {
-				return nil, err
-			}
-			return &rep, nil
-		}
-		if state[2] != last {
-			last = state[2]
-			log.Print(last)
-		}
-	}
-}
-
-func report(rep, nat *nn.Report, cfg nn.Config, workers int, wall time.Duration) string {
+func report(res *browserrun.Result, nat *nn.Report, cfg nn.Config, workers int) string {
+	rep := res.Report
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The whole experiment in the browser\n\n")
 	fmt.Fprintf(&b, "Generated by `go run ./bench/fullrun` on %s. Do not edit by hand.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "The product's training worker (web/worker.js, Go WebAssembly) in headless %s, %d data-parallel worker(s), "+
 		"on %d logical CPUs; seed %d, every other setting SPEC's default. Wall time per phase, training and evaluation.\n\n",
-		version(), workers, runtime.NumCPU(), cfg.Seed)
+		browserrun.Version(), workers, runtime.NumCPU(), cfg.Seed)
 	fmt.Fprintf(&b, "| phase | epochs | browser | browser images/s (last epoch) | test accuracy |")
 	if nat != nil {
 		fmt.Fprintf(&b, " native | native test accuracy |")
@@ -275,19 +154,13 @@ func report(rep, nat *nn.Report, cfg nn.Config, workers int, wall time.Duration)
 	if nat != nil {
 		fmt.Fprintf(&b, " %s | |", dur(natTotal))
 	}
-	fmt.Fprintf(&b, "\n\nFrom opening the page to the result, dataset download and checks included: %s.\n", dur(wall.Seconds()))
+	fmt.Fprintf(&b, "\n\nFrom opening the page to the result, dataset download and checks included: %s. "+
+		"Peak memory of the tab's renderer process (the driving page and its %d worker(s)): %d MiB proportional set size, %d MiB resident.\n",
+		dur(res.Wall.Seconds()), workers, res.PeakPSS>>20, res.PeakRSS>>20)
 	return b.String()
 }
 
 func dur(s float64) string {
 	d := time.Duration(s * float64(time.Second)).Round(time.Second)
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-func version() string {
-	out, err := exec.Command("chromium", "--version").Output()
-	if err != nil {
-		return "Chromium"
-	}
-	return strings.TrimSpace(string(out))
 }

@@ -1,0 +1,255 @@
+// Package browserrun runs the product's training worker (web/worker.js
+// and a freshly built worker.wasm) in headless Chromium on the real
+// dataset, with a bare driving page instead of the app, and watches the
+// memory of the tab's renderer process while it trains. The commands
+// bench/fullrun and bench/browsermem use it; it is not part of the
+// product.
+package browserrun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"warmstart/nn"
+)
+
+// Build puts the worker, its bootstrap and glue, and the driving page
+// into dir. It runs in the repository's root.
+func Build(dir string) error {
+	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X warmstart/wasm/protocol.Build=browserrun",
+		"-o", filepath.Join(dir, "worker.wasm"), "./wasm/worker")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the worker: %v\n%s", err, out)
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return err
+	}
+	for src, dst := range map[string]string{
+		filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
+		"web/worker.js": "worker.js",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644)
+}
+
+// page starts the worker with the configuration of the query string and
+// keeps the result's report (without its arrays) in window.__report.
+const page = `<!doctype html>
+<meta charset="utf-8">
+<script>
+const q = new URLSearchParams(location.search);
+const w = new Worker("worker.js?v=browserrun");
+const send = (kind, body) => w.postMessage({v: 1, kind, body: JSON.stringify(body), blobs: {}}, []);
+window.__last = "";
+w.onmessage = (e) => {
+  const m = e.data, b = JSON.parse(m.body);
+  if (m.kind === "ready") send("start", {run: 1, config: JSON.parse(q.get("config")), data_url: "/data/", workers: Number(q.get("workers"))});
+  else if (m.kind === "progress") window.__last = b.phase + " " + b.event + " " + b.epoch + "/" + b.epochs;
+  else if (m.kind === "result") window.__report = JSON.stringify(b.report);
+  else if (m.kind === "error" && b.code !== "storage") window.__error = b.code + ": " + b.message;
+};
+send("hello", {build: "browserrun"});
+</script>`
+
+// Result is one run in the browser.
+type Result struct {
+	Report *nn.Report
+	Wall   time.Duration // from opening the page to the result
+	// PeakPSS and PeakRSS are the largest proportional and resident set
+	// sizes, in bytes, of the renderer process that holds the page and
+	// its workers (Chromium runs dedicated workers in their page's
+	// process), sampled every 200 ms; PSS counts memory shared with other
+	// processes (libraries) in proportion, so it is what the tab costs.
+	PeakPSS, PeakRSS int64
+}
+
+// Run trains cfg on workers Web Workers in a fresh headless Chromium
+// profile, serving dir (see Build) and the dataset files in dataDir.
+// progress, if not nil, gets the worker's last progress line when it
+// changes.
+func Run(dir, dataDir string, cfg nn.Config, workers int, progress func(string)) (*Result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(dir)))
+	mux.Handle("/data/", http.StripPrefix("/data/", http.FileServer(http.Dir(dataDir))))
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			w.Header().Set("Content-Type", "application/wasm")
+		}
+		mux.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, fmt.Errorf("chromium not installed (make chromium, or apt-get install chromium)")
+	}
+	profile, err := os.MkdirTemp("", "warmstart-browserrun-profile-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.UserDataDir(profile))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Start the browser before the sampler, so that it finds its process.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		return nil, err
+	}
+	mem := startSampler(profile)
+	defer mem.stop()
+
+	start := time.Now()
+	u := "http://" + ln.Addr().String() + "/index.html?" + url.Values{"config": {string(js)}, "workers": {fmt.Sprint(workers)}}.Encode()
+	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+		return nil, err
+	}
+	last := ""
+	for {
+		time.Sleep(time.Second)
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[window.__report || "", window.__error || "", window.__last]`))
+		if err != nil {
+			return nil, err
+		}
+		if state[1] != "" {
+			return nil, fmt.Errorf("worker: %s", state[1])
+		}
+		if state[0] != "" {
+			var rep nn.Report
+			if err := json.Unmarshal([]byte(state[0]), &rep); err != nil {
+				return nil, err
+			}
+			wall := time.Since(start)
+			pss, rss := mem.stop()
+			return &Result{Report: &rep, Wall: wall, PeakPSS: pss, PeakRSS: rss}, nil
+		}
+		if state[2] != last && progress != nil {
+			last = state[2]
+			progress(last)
+		}
+	}
+}
+
+// sampler records the peak memory of the renderer processes of one
+// Chromium profile.
+type sampler struct {
+	profile  string
+	done     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+	pss, rss int64
+}
+
+func startSampler(profile string) *sampler {
+	s := &sampler{profile: profile, done: make(chan struct{})}
+	s.wg.Go(func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			pss, rss := s.sample()
+			s.pss, s.rss = max(s.pss, pss), max(s.rss, rss)
+			select {
+			case <-s.done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return s
+}
+
+// stop ends the sampling and returns the peaks.
+func (s *sampler) stop() (pss, rss int64) {
+	s.once.Do(func() { close(s.done) })
+	s.wg.Wait()
+	return s.pss, s.rss
+}
+
+// sample returns the largest PSS and RSS among the profile's renderer
+// processes now. The page's tab is the only renderer that trains; the
+// others (about:blank, extensions) are small.
+func (s *sampler) sample() (pss, rss int64) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		cmd, err := os.ReadFile(f)
+		if err != nil || !bytes.Contains(cmd, []byte("--type=renderer")) || !bytes.Contains(cmd, []byte(s.profile)) {
+			continue
+		}
+		p, r := smapsRollup(filepath.Join(filepath.Dir(f), "smaps_rollup"))
+		pss, rss = max(pss, p), max(rss, r)
+	}
+	return pss, rss
+}
+
+// smapsRollup reads the Pss and Rss lines of a /proc/PID/smaps_rollup, in
+// bytes.
+func smapsRollup(path string) (pss, rss int64) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (k != "Pss" && k != "Rss") {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		if k == "Pss" {
+			pss = n << 10
+		} else {
+			rss = n << 10
+		}
+	}
+	return pss, rss
+}
+
+// Version returns Chromium's version line.
+func Version() string {
+	out, err := exec.Command("chromium", "--version").Output()
+	if err != nil {
+		return "Chromium"
+	}
+	return strings.TrimSpace(string(out))
+}
