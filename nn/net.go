@@ -33,6 +33,7 @@ type net struct {
 	trainGraphs map[int]*graph
 	evalGraphs  map[int]*graph
 	vgs         map[int][]gorgonia.ValueGrad
+	slab        slab // the graphs' op outputs (see arena.go)
 }
 
 // newNet wraps m, whose parameters marked in trainable will be updated
@@ -69,6 +70,7 @@ func (n *net) graph(b int, train bool) (*graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	gr.useArena(&n.slab)
 	cache[b] = gr
 	if train {
 		n.vgs[b] = gr.valueGrads(n.ps)

@@ -52,15 +52,28 @@ func tensorType(dims int) hm.Type {
 // buffer is an op's output tensor, allocated on first use and reused by
 // every later call with the same dtype and shape. The graph calls an op
 // once per step and the trainer reads a result before the next step, so
-// one buffer per op is enough.
-type buffer struct{ t *tensor.Dense }
+// one buffer per op is enough. Every op overwrites its whole output, so a
+// buffer's memory may hold anything before a call: when the op's graph
+// has an arena, it comes from there, over memory that other graphs of
+// the same net use too.
+type buffer struct {
+	t     *tensor.Dense
+	arena *arena
+}
 
 func (b *buffer) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(shape) {
-		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+		if b.arena != nil {
+			b.t = b.arena.tensor(dt, shape)
+		} else {
+			b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+		}
 	}
 	return b.t
 }
+
+// useArena makes the buffer take its memory from a.
+func (b *buffer) useArena(a *arena) { b.arena = a }
 
 // floats is the element type of the kernels.
 type floats interface{ ~float32 | ~float64 }

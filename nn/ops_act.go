@@ -26,9 +26,9 @@ func actGrad(act kernel.Act, y, dy *gorgonia.Node) (*gorgonia.Node, error) {
 //	y: (…)  dy: (…)  →  dpre: (…)
 type actGradOp struct {
 	opBase
-	act  kernel.Act
-	dims int
-	out  buffer
+	act    kernel.Act
+	dims   int
+	buffer // the output
 }
 
 func (op *actGradOp) Arity() int { return 2 }
@@ -47,7 +47,7 @@ func (op *actGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := op.out.get(dt, in[0].Shape())
+	d := op.get(dt, in[0].Shape())
 	if dt == tensor.Float32 {
 		kernel.ActBackward(op.act, vals[float32](d), vals[float32](in[0]), vals[float32](in[1]))
 	} else {
@@ -62,8 +62,8 @@ func (op *actGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 //	dy: (…,C)  →  db: (C)
 type biasGradOp struct {
 	opBase
-	dims int
-	out  buffer
+	dims   int
+	buffer // the output
 }
 
 func newBiasGradOp(dims int) *biasGradOp {
@@ -88,7 +88,7 @@ func (op *biasGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	s := in[0].Shape()
-	db := op.out.get(dt, tensor.Shape{s[len(s)-1]})
+	db := op.get(dt, tensor.Shape{s[len(s)-1]})
 	if dt == tensor.Float32 {
 		kernel.SumRows(vals[float32](db), vals[float32](in[0]))
 	} else {

@@ -23,8 +23,8 @@ type convOp struct {
 	bias      bool
 	inputGrad bool // whether x needs a gradient (false when x is the image)
 
-	out   buffer
-	plans convPlans
+	buffer // the output
+	plans  convPlans
 }
 
 func newConvOp(stride int, act kernel.Act, bias, inputGrad bool) *convOp {
@@ -83,7 +83,7 @@ func (op *convOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := op.out.get(dt, tensor.Shape{g.N, g.OutH(), g.OutW(), g.Cout})
+	y := op.get(dt, tensor.Shape{g.N, g.OutH(), g.OutW(), g.Cout})
 	return y, byDtype(dt, convForward[float32], convForward[float64])(op, g, y, in)
 }
 
@@ -142,8 +142,8 @@ type convTOp struct {
 	act       kernel.Act
 	inputGrad bool
 
-	out   buffer
-	plans convPlans
+	buffer // the output
+	plans  convPlans
 }
 
 func newConvTOp(act kernel.Act, inputGrad bool) *convTOp {
@@ -193,7 +193,7 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := op.out.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
+	y := op.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
 	return y, byDtype(dt, convTForward[float32], convTForward[float64])(op, g, y, in)
 }
 
@@ -242,9 +242,9 @@ func (op *convTOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgoni
 //	dy: (N,OH,OW,Cout)  w: (3,3,Cin,Cout)  →  dx: (N,H,W,Cin)
 type convBackInputOp struct {
 	opBase
-	g     kernel.Geom
-	out   buffer
-	plans convPlans
+	g      kernel.Geom
+	buffer // the output
+	plans  convPlans
 }
 
 func newConvBackInputOp(g kernel.Geom) *convBackInputOp {
@@ -268,7 +268,7 @@ func (op *convBackInputOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	g := op.g
-	dx := op.out.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
+	dx := op.get(dt, tensor.Shape{g.N, g.H, g.W, g.Cin})
 	return dx, byDtype(dt, backInput[float32], backInput[float64])(&op.plans, g, dx, in)
 }
 
@@ -284,9 +284,9 @@ func backInput[T floats](p *convPlans, g kernel.Geom, dx gorgonia.Value, in []go
 //	x: (N,H,W,Cin)  dy: (N,OH,OW,Cout)  →  dw: (3,3,Cin,Cout)
 type convBackFilterOp struct {
 	opBase
-	g     kernel.Geom
-	out   buffer
-	plans convPlans
+	g      kernel.Geom
+	buffer // the output
+	plans  convPlans
 }
 
 func newConvBackFilterOp(g kernel.Geom) *convBackFilterOp {
@@ -310,7 +310,7 @@ func (op *convBackFilterOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	g := op.g
-	dw := op.out.get(dt, tensor.Shape{3, 3, g.Cin, g.Cout})
+	dw := op.get(dt, tensor.Shape{3, 3, g.Cin, g.Cout})
 	return dw, byDtype(dt, backFilter[float32], backFilter[float64])(&op.plans, g, dw, in)
 }
 

@@ -21,7 +21,7 @@ type denseOp struct {
 	inDims    int // rank of x
 	inputGrad bool
 
-	out buffer
+	buffer // the output
 }
 
 func newDenseOp(act kernel.Act, inDims int, inputGrad bool) *denseOp {
@@ -66,7 +66,7 @@ func (op *denseOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := op.out.get(dt, tensor.Shape{n, m})
+	y := op.get(dt, tensor.Shape{n, m})
 	if dt == tensor.Float32 {
 		denseForward(vals[float32](y), vals[float32](in[0]), vals[float32](in[1]), vals[float32](in[2]), n, k, m, op.act)
 	} else {
@@ -113,7 +113,7 @@ func (op *denseOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgoni
 type denseBackInputOp struct {
 	opBase
 	xshape tensor.Shape
-	out    buffer
+	buffer // the output
 }
 
 func (op *denseBackInputOp) Arity() int { return 2 }
@@ -134,7 +134,7 @@ func (op *denseBackInputOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	ws := in[1].Shape()
 	n, k, m := op.xshape[0], ws[0], ws[1]
-	dx := op.out.get(dt, op.xshape)
+	dx := op.get(dt, op.xshape)
 	if dt == tensor.Float32 {
 		gemm(false, true, n, k, m, vals[float32](in[0]), vals[float32](in[1]), vals[float32](dx))
 	} else {
@@ -149,7 +149,7 @@ func (op *denseBackInputOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 type denseBackWeightOp struct {
 	opBase
 	inDims int
-	out    buffer
+	buffer // the output
 }
 
 func (op *denseBackWeightOp) Arity() int { return 2 }
@@ -171,7 +171,7 @@ func (op *denseBackWeightOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	xs, ds := in[0].Shape(), in[1].Shape()
 	n, k, m := xs[0], xs.TotalSize()/xs[0], ds[1]
-	dw := op.out.get(dt, tensor.Shape{k, m})
+	dw := op.get(dt, tensor.Shape{k, m})
 	if dt == tensor.Float32 {
 		gemm(true, false, k, m, n, vals[float32](in[0]), vals[float32](in[1]), vals[float32](dw))
 	} else {

@@ -70,8 +70,8 @@ func (op *mseOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.
 //	r: (…)  t: (…)  g: scalar  →  2g(r - t)/n: (…), n = elements of r
 type mseGradOp struct {
 	opBase
-	dims int
-	out  buffer
+	dims   int
+	buffer // the output
 }
 
 func (op *mseGradOp) Arity() int { return 3 }
@@ -95,7 +95,7 @@ func (op *mseGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := op.out.get(dt, in[0].Shape())
+	d := op.get(dt, in[0].Shape())
 	if dt == tensor.Float32 {
 		mseGrad(vals[float32](d), vals[float32](in[0]), vals[float32](in[1]), g)
 	} else {
@@ -198,7 +198,7 @@ func (op *xentOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 //	logits: (N,K)  y: (N,K)  g: scalar  →  g(softmax(logits) - y)/N: (N,K)
 type xentGradOp struct {
 	opBase
-	out buffer
+	buffer // the output
 }
 
 func (op *xentGradOp) Arity() int { return 3 }
@@ -222,7 +222,7 @@ func (op *xentGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	s := in[0].Shape()
-	d := op.out.get(dt, s)
+	d := op.get(dt, s)
 	if dt == tensor.Float32 {
 		xentGrad(vals[float32](d), vals[float32](in[0]), vals[float32](in[1]), s[1], g)
 	} else {
