@@ -30,7 +30,16 @@ import (
 	"warmstart/wasm/worker/session"
 )
 
+// gcPercent is the worker's GOGC. A WebAssembly memory only grows, so
+// the Go heap's peak is what a worker costs for its whole life, and
+// that peak comes while a dataset file is decoded (compressed and
+// decoded copies live together). Go's default lets the heap reach twice
+// what is live; a quarter more is plenty here, since a training step
+// allocates only a few kilobytes and so collections stay rare.
+const gcPercent = 25
+
 func main() {
+	debug.SetGCPercent(gcPercent)
 	self := safejs.Global()
 	post := func(m protocol.Message) error { return jsmsg.Post(self, m) }
 	if err := boot(self, post); err != nil {
