@@ -68,7 +68,10 @@ window.__last = "";
 w.onmessage = (e) => {
   const m = e.data, b = JSON.parse(m.body);
   if (m.kind === "ready") send("start", {run: 1, config: JSON.parse(q.get("config")), data_url: "/data/", workers: Number(q.get("workers"))});
-  else if (m.kind === "progress") window.__last = b.phase + " " + b.event + " " + b.epoch + "/" + b.epochs;
+  else if (m.kind === "progress") {
+    window.__last = b.phase + " " + b.event + " " + b.epoch + "/" + b.epochs;
+    window.__mem = Math.max(window.__mem || 0, b.memory_bytes || 0);
+  }
   else if (m.kind === "result") window.__report = JSON.stringify(b.report);
   else if (m.kind === "error" && b.code !== "storage") window.__error = b.code + ": " + b.message;
 };
@@ -85,6 +88,9 @@ type Result struct {
 	// process), sampled every 200 ms; PSS counts memory shared with other
 	// processes (libraries) in proportion, so it is what the tab costs.
 	PeakPSS, PeakRSS int64
+	// WasmMemory is the largest size of the first worker's WebAssembly
+	// memory (its Go heap and stacks) that its progress messages gave.
+	WasmMemory int64
 }
 
 // Run trains cfg on workers Web Workers in a fresh headless Chromium
@@ -144,7 +150,7 @@ func Run(dir, dataDir string, cfg nn.Config, workers int, progress func(string))
 	last := ""
 	for {
 		time.Sleep(time.Second)
-		state, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[window.__report || "", window.__error || "", window.__last]`))
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[window.__report || "", window.__error || "", window.__last, String(window.__mem || 0)]`))
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +164,8 @@ func Run(dir, dataDir string, cfg nn.Config, workers int, progress func(string))
 			}
 			wall := time.Since(start)
 			pss, rss := mem.stop()
-			return &Result{Report: &rep, Wall: wall, PeakPSS: pss, PeakRSS: rss}, nil
+			wasm, _ := strconv.ParseInt(state[3], 10, 64)
+			return &Result{Report: &rep, Wall: wall, PeakPSS: pss, PeakRSS: rss, WasmMemory: wasm}, nil
 		}
 		if state[2] != last && progress != nil {
 			last = state[2]
@@ -252,4 +259,79 @@ func Version() string {
 		return "Chromium"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// RunApp opens the app that a `warmstart serve` serves at base in a fresh
+// headless Chromium profile, presses "Quick test" (every phase, one epoch
+// each), sets the Workers field, trains, and waits for the run to end,
+// sampling the tab's memory throughout. IdlePSS is the tab before Train.
+func RunApp(base string, workers int) (res *Result, idlePSS int64, err error) {
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, 0, fmt.Errorf("chromium not installed (make chromium, or apt-get install chromium)")
+	}
+	profile, err := os.MkdirTemp("", "warmstart-browserrun-profile-")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 1000), chromedp.UserDataDir(profile))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		return nil, 0, err
+	}
+	mem := startSampler(profile)
+	defer mem.stop()
+
+	start := time.Now()
+	poll := func(what, expr string, timeout time.Duration) error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		return nil
+	}
+	const trainEnabled = `(() => { const b = document.querySelector("#settings button[type=submit]"); return !!b && !b.disabled; })()`
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		return nil, 0, err
+	}
+	if err := poll("the page and its worker", trainEnabled, 2*time.Minute); err != nil {
+		return nil, 0, err
+	}
+	time.Sleep(2 * time.Second) // let the page settle
+	idlePSS, _ = mem.sample()
+	quick := chromedp.Search(`//button[normalize-space()="Quick test: 1 epoch each"]`)
+	workersField := chromedp.ID("set-workers")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(quick, chromedp.NodeVisible),
+		chromedp.Focus(workersField),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[chromedp.Void](`document.getElementById("set-workers").select()`)(ctx, t)
+			return err
+		}),
+		chromedp.SendKeys(workersField, strconv.Itoa(workers)),
+		chromedp.Click(chromedp.CSS(`#settings button[type=submit]`), chromedp.NodeVisible),
+	); err != nil {
+		return nil, 0, fmt.Errorf("fill in the form and train: %w", err)
+	}
+	if err := poll("the end of the run", `!!document.querySelector(".run p.done, .run p.error, .banners [role=alert]")`, 20*time.Minute); err != nil {
+		return nil, 0, err
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`(document.querySelector(".run p.done, .run p.error, .banners [role=alert]") || {}).innerText || ""`))
+	if err != nil {
+		return nil, 0, err
+	}
+	if !strings.HasPrefix(msg, "The run finished.") {
+		return nil, 0, fmt.Errorf("the run ended with %q", msg)
+	}
+	wall := time.Since(start)
+	pss, rss := mem.stop()
+	return &Result{Wall: wall, PeakPSS: pss, PeakRSS: rss}, idlePSS, nil
 }
