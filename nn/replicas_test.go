@@ -36,14 +36,19 @@ func runReplicas(t *testing.T, ds *data.Dataset, cfg Config, size int) ([]*Repor
 // TestReplicasAgree trains all four phases on two and three replicas:
 // the replicas must end with identical weights, a second run must repeat
 // the first bit for bit, and the numbers must match a single-replica run
-// up to float32 summation order.
+// up to float32 summation order. With -short (the race detector's run,
+// where each run takes seconds) only two replicas.
 func TestReplicasAgree(t *testing.T) {
 	ds, cfg := synthDataset(t)
 	single, singleModels, err := RunWith(context.Background(), ds, cfg, nil, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, size := range []int{2, 3} {
+	sizes := []int{2, 3}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, size := range sizes {
 		reps, models := runReplicas(t, ds, cfg, size)
 		again, againModels := runReplicas(t, ds, cfg, size)
 		for p := range singleModels {

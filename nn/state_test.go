@@ -57,6 +57,11 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		t.Fatalf("%d checkpoints, want 8 (2 epochs of 4 phases)", got)
 	}
 	for i, b := range saved {
+		// With -short (the race detector's run) resume from the first
+		// checkpoint of every phase only.
+		if testing.Short() && i%2 == 1 {
+			continue
+		}
 		s, err := UnmarshalState(b)
 		if err != nil {
 			t.Fatalf("%s: %v", labels[i], err)
