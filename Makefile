@@ -42,7 +42,7 @@ endif
 help: ## list the targets
 	@echo "warmstart: what unsupervised pretraining buys when labels are scarce"
 	@echo
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo
 	@echo "  make experiment ARGS='-seed 2 -epochs 5'   passes flags to the CLI (bin/warmstart experiment -h)"
 	@echo "  make run SERVE_ARGS='-addr 127.0.0.1:9000'  passes flags to bin/warmstart serve"

@@ -39,8 +39,11 @@ const dataURL = "/data/"
 // helloTimeout is how long the page waits for the worker's ready before it
 // says that the worker could not start. A worker whose script or glue fails
 // says so at once (worker.js posts the error); this bounds the silent
-// failures. A ready that comes later is still accepted.
-const helloTimeout = 10 * time.Second
+// failures. It must cover a first visit on a slow link and device, which
+// downloads worker.wasm (4.5 MB compressed) and compiles 30 MB of wasm:
+// ten seconds were not enough there. A ready that comes later is still
+// accepted.
+const helloTimeout = 90 * time.Second
 
 // maxRestarts bounds how many times in a row the page replaces a worker
 // that panicked before it gives up and asks the user to reload.

@@ -281,8 +281,8 @@ func (sh *shell) startWorker(ctx app.Context) {
 	}
 	ctx.After(helloTimeout, func(ctx app.Context) {
 		if gen == sh.gen && sh.s.worker == workerStarting {
-			sh.s.workerDied(fmt.Sprintf("The training worker could not start: it did not answer within %v.", helloTimeout),
-				"Reload the page. If it keeps happening, the server's worker files are missing or broken: "+
+			sh.s.workerDied(fmt.Sprintf("The training worker did not start within %v.", helloTimeout),
+				"Check the connection and reload the page. If it keeps happening, the server's worker files may be missing or broken: "+
 					"rebuild them with `make web`.")
 		}
 	})

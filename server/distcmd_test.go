@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +113,59 @@ func TestDistNeedsBuiltWeb(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "worker.wasm") || !strings.Contains(stderr.String(), "make web") {
 		t.Errorf("stderr %q does not name the missing file and the fix", stderr)
+	}
+}
+
+// TestDistCompressesRawData: a dataset file kept decompressed under its
+// .gz name (which the reader accepts) is gzipped in the site, whose
+// _headers announce /data/* as application/gzip.
+func TestDistCompressesRawData(t *testing.T) {
+	dataDir, err := data.Locate("", data.AllParts)
+	if err != nil {
+		t.Skip("no Fashion-MNIST files here:", err)
+	}
+	mixed := t.TempDir()
+	raw := data.TrainLabelsFile
+	var want []byte
+	for _, f := range data.PublishedFiles() {
+		b, err := os.ReadFile(filepath.Join(dataDir, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == raw {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+			want = b
+		}
+		if err := os.WriteFile(filepath.Join(mixed, f.Name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "site")
+	a, _, stderr := newTestApp()
+	if code := a.dist(context.Background(), []string{"-out", out, "-web", fakeWeb(t), "-data", mixed}); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "data", raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("the site's %s is not gzip: %v", raw, err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the site's %s decompresses to %d bytes (%v), want the %d of the original", raw, len(got), err, len(want))
+	}
+	// A file that was gzip already is copied byte for byte.
+	orig, _ := os.ReadFile(filepath.Join(dataDir, data.TestLabelsFile))
+	if copied, _ := os.ReadFile(filepath.Join(out, "data", data.TestLabelsFile)); !bytes.Equal(copied, orig) {
+		t.Errorf("%s was not copied as it is", data.TestLabelsFile)
 	}
 }

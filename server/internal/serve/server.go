@@ -69,8 +69,10 @@ func CheckAddr(addr string) (loopback bool, err error) {
 }
 
 // URL returns the address to open in a browser for a listener's address:
-// http://HOST:PORT/, with the loopback address for an unspecified one
-// (0.0.0.0 or ::).
+// http://HOST:PORT/, with 127.0.0.1 for an unspecified one. Go listens on
+// both IPv4 and IPv6 for -addr 0.0.0.0:P, :P and [::]:P alike, and reports
+// [::]:P for each, so IPv4's loopback is the one that works everywhere,
+// also where IPv6 is off.
 func URL(addr net.Addr) string {
 	ap, err := netip.ParseAddrPort(addr.String())
 	if err != nil {
@@ -78,11 +80,7 @@ func URL(addr net.Addr) string {
 	}
 	ip := ap.Addr().Unmap()
 	if ip.IsUnspecified() {
-		if ip.Is4() {
-			ip = netip.MustParseAddr("127.0.0.1")
-		} else {
-			ip = netip.IPv6Loopback()
-		}
+		ip = netip.MustParseAddr("127.0.0.1")
 	}
 	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String() + "/"
 }

@@ -76,7 +76,8 @@ func TestURL(t *testing.T) {
 	}{
 		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080/"},
 		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "http://127.0.0.1:8080/"},
-		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 80}, "http://[::1]:80/"},
+		// What a listener on 0.0.0.0:80 reports on a dual-stack machine.
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 80}, "http://127.0.0.1:80/"},
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9000}, "http://[::1]:9000/"},
 		{&net.TCPAddr{IP: net.IPv4(192, 168, 0, 2), Port: 8080}, "http://192.168.0.2:8080/"},
 	}
