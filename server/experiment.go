@@ -89,8 +89,16 @@ func newExperimentFlags() *experimentFlags {
 	}
 	fs := f.fs
 	fs.SetOutput(io.Discard)
-	fs.Uint64Var(&f.seed, "seed", def.Seed,
-		"`seed` of every random stream (splits, initial weights, batch order, noise)")
+	f.seed = def.Seed
+	fs.Func("seed", fmt.Sprintf("`seed` of every random stream (splits, initial weights, batch order, noise) (default %d)", def.Seed),
+		func(s string) error {
+			v, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return errors.New("a seed is a whole number from 0 to 18446744073709551615")
+			}
+			f.seed = v
+			return nil
+		})
 	fs.StringVar(&f.phases, "phases", "all",
 		"comma-separated `list` of phases to run: baseline, dae, pretrained, finetune, or all")
 	fs.IntVar(&f.epochs, "epochs", def.Baseline.Epochs,

@@ -95,6 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{"negative per-phase epochs", []string{"experiment", "-dae-epochs", "-2"}, "dae epochs -2 out of range"},
 		{"unknown flag", []string{"experiment", "-epoch", "3"}, "flag provided but not defined: -epoch"},
 		{"bad number", []string{"experiment", "-batch", "many"}, `invalid value "many" for flag -batch`},
+		{"negative seed", []string{"experiment", "-seed", "-1"}, `invalid value "-1" for flag -seed: a seed is a whole number from 0`},
 		{"stray argument", []string{"experiment", "dae"}, `unexpected argument "dae"`},
 		{"negative threads", []string{"experiment", "-threads", "-1"}, "-threads -1 is negative"},
 		{"pretrained without dae", []string{"experiment", "-phases", "pretrained"}, "needs phase dae"},
