@@ -26,7 +26,6 @@ import (
 
 	"warmstart/bench/internal/browserrun"
 	"warmstart/nn"
-	"warmstart/nn/data"
 )
 
 func main() {
@@ -46,18 +45,11 @@ func main() {
 		counts = append(counts, n)
 	}
 
-	tmp, err := os.MkdirTemp("", "warmstart-browsermem-")
+	tmp, dataDir, cleanup, err := browserrun.Prepare()
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := browserrun.Build(tmp); err != nil {
-		log.Fatal(err)
-	}
-	dataDir, err := data.Locate("", data.AllParts)
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer cleanup()
 	cfg := nn.DefaultConfig()
 	cfg.Baseline.Epochs, cfg.DAE.Epochs, cfg.Pretrained.Epochs, cfg.FineTune.Epochs = 1, 1, 1, 1
 	if *quick {

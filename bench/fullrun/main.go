@@ -19,7 +19,6 @@ import (
 
 	"warmstart/bench/internal/browserrun"
 	"warmstart/nn"
-	"warmstart/nn/data"
 )
 
 func main() {
@@ -31,18 +30,11 @@ func main() {
 	epochs := flag.Int("epochs", 0, "epochs of every phase (0: the default); for trying the tool out")
 	flag.Parse()
 
-	tmp, err := os.MkdirTemp("", "warmstart-fullrun-")
+	tmp, dataDir, cleanup, err := browserrun.Prepare()
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(tmp)
-	if err := browserrun.Build(tmp); err != nil {
-		log.Fatal(err)
-	}
-	dataDir, err := data.Locate("", data.AllParts)
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer cleanup()
 	cfg := nn.DefaultConfig()
 	if *epochs > 0 {
 		for _, p := range nn.AllPhases {

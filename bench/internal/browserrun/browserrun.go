@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"warmstart/nn"
+	"warmstart/nn/data"
 )
 
 // Build puts the worker, its bootstrap and glue, and the driving page
@@ -114,29 +115,14 @@ func Run(dir, dataDir string, cfg nn.Config, workers int, progress func(string))
 	go srv.Serve(ln)
 	defer srv.Close()
 
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		return nil, fmt.Errorf("chromium not installed (make chromium, or apt-get install chromium)")
-	}
-	profile, err := os.MkdirTemp("", "warmstart-browserrun-profile-")
+	ctx, profile, stop, err := launch()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.UserDataDir(profile))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	defer stop()
 
 	js, err := json.Marshal(cfg)
 	if err != nil {
-		return nil, err
-	}
-	// Start the browser before the sampler, so that it finds its process.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		return nil, err
 	}
 	mem := startSampler(profile)
@@ -172,6 +158,54 @@ func Run(dir, dataDir string, cfg nn.Config, workers int, progress func(string))
 			progress(last)
 		}
 	}
+}
+
+// launch starts headless Chromium with a fresh profile and returns the
+// context of its first tab, already open (so that its processes exist for
+// the sampler), the profile folder, and a function that closes it all.
+func launch() (ctx context.Context, profile string, stop func(), err error) {
+	chrome, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("chromium not installed (make chromium, or apt-get install chromium)")
+	}
+	profile, err = os.MkdirTemp("", "warmstart-browserrun-profile-")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 1000), chromedp.UserDataDir(profile))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	stop = func() {
+		cancelTab()
+		cancelAlloc()
+		os.RemoveAll(profile)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	return ctx, profile, stop, nil
+}
+
+// Prepare builds the worker into a new temporary folder (see Build) and
+// finds the dataset; cleanup removes the folder.
+func Prepare() (dir, dataDir string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", "warmstart-browserrun-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	if err := Build(dir); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	if dataDir, err = data.Locate("", data.AllParts); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, dataDir, cleanup, nil
 }
 
 // sampler records the peak memory of the renderer processes of one
@@ -266,25 +300,11 @@ func Version() string {
 // each), sets the Workers field, trains, and waits for the run to end,
 // sampling the tab's memory throughout. IdlePSS is the tab before Train.
 func RunApp(base string, workers int) (res *Result, idlePSS int64, err error) {
-	chrome, err := exec.LookPath("chromium")
-	if err != nil {
-		return nil, 0, fmt.Errorf("chromium not installed (make chromium, or apt-get install chromium)")
-	}
-	profile, err := os.MkdirTemp("", "warmstart-browserrun-profile-")
+	ctx, profile, stop, err := launch()
 	if err != nil {
 		return nil, 0, err
 	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 1000), chromedp.UserDataDir(profile))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		return nil, 0, err
-	}
+	defer stop()
 	mem := startSampler(profile)
 	defer mem.stop()
 
