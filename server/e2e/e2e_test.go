@@ -160,14 +160,36 @@ const runStateJS = `(() => {
 // trainEnabledJS is true when the Train button is offered and enabled.
 const trainEnabledJS = `(() => { const b = document.querySelector("#settings button[type=submit]"); return !!b && !b.disabled; })()`
 
+// buildReadyJS is true when the page and its worker are both of build id
+// and Train is enabled.
+func buildReadyJS(id string) string {
+	return fmt.Sprintf(`document.querySelector("footer.bottom").innerText.includes("warmstart build %s · worker build %s,") && %s`, id, id, trainEnabledJS)
+}
+
 // waitReady waits until the page runs its wasm and its worker of build id
 // answered: the footer names the worker's build and Train is enabled.
 func waitReady(p *page, id string, timeout time.Duration) {
 	p.t.Helper()
-	wait[bool](p, "the page and its worker of build "+id,
-		fmt.Sprintf(`document.querySelector("footer.bottom").innerText.includes("warmstart build %s · worker build %s,") && %s`, id, id, trainEnabledJS),
-		timeout)
+	wait[bool](p, "the page and its worker of build "+id, buildReadyJS(id), timeout)
 	eval[bool](p, trackerJS)
+}
+
+// waitBuildAcrossLoads is waitReady across page loads: the page may
+// reload itself, and a poll does not survive a navigation, so it polls
+// in rounds, for up to 90 s.
+func waitBuildAcrossLoads(p *page, id, when string) {
+	p.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ok, err := tryWait[bool](p, buildReadyJS(id), 5*time.Second)
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s, the page and the worker are not of build %s: %v%s", when, id, err, p.state())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // goTo clicks the navigation link to path and waits for the view's
@@ -725,19 +747,7 @@ func TestRedeploy(t *testing.T) {
 	loads := len(filterLog(readLog(p), "load"))
 	p.do("reload", chromedp.Reload())
 	wait2 := time.Now()
-	// The page may reload itself once more; polling does not survive a
-	// navigation, so poll in rounds.
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		ok, err := tryWait[bool](p, fmt.Sprintf(`document.querySelector("footer.bottom").innerText.includes("warmstart build %s · worker build %s,") && %s`, b.id, b.id, trainEnabledJS), 5*time.Second)
-		if err == nil && ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the redeploy of B and a reload, the page and the worker are not B: %v%s", err, p.state())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitBuildAcrossLoads(p, b.id, "after the redeploy of B and a reload")
 	after := len(filterLog(readLog(p), "load")) - loads
 	t.Logf("after the redeploy of B: page and worker B %v after the reload, %d page load(s)", time.Since(wait2).Round(100*time.Millisecond), after)
 	if after > 2 {
@@ -777,17 +787,7 @@ func TestRedeploy(t *testing.T) {
 		t.Errorf("the page reloaded %d time(s) on its own when the run ended", n)
 	}
 	p.clickButton("Reload now")
-	deadline = time.Now().Add(90 * time.Second)
-	for {
-		ok, err := tryWait[bool](p, fmt.Sprintf(`document.querySelector("footer.bottom").innerText.includes("warmstart build %s · worker build %s,") && %s`, a.id, a.id, trainEnabledJS), 5*time.Second)
-		if err == nil && ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after Reload now, the page and the worker are not A: %v%s", err, p.state())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitBuildAcrossLoads(p, a.id, "after Reload now")
 	if n := len(filterLog(readLog(p), "load")) - loads; n > 2 {
 		t.Errorf("%d page loads after Reload now, want at most 2", n)
 	}
