@@ -111,11 +111,19 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 	if err != nil {
 		return nil, err
 	}
-	dpre, err := actGrad(op.act, out, grad)
+	var dpre, db *gorgonia.Node
+	if op.bias {
+		dpre, db, err = actBiasGrad(op.act, out, grad)
+	} else {
+		dpre, err = actGrad(op.act, out, grad)
+	}
 	if err != nil {
 		return nil, err
 	}
 	grads := make(gorgonia.Nodes, len(in))
+	if op.bias {
+		grads[2] = db
+	}
 	if op.inputGrad {
 		if grads[0], err = gorgonia.ApplyOp(newConvBackInputOp(g), dpre, in[1]); err != nil {
 			return nil, err
@@ -123,11 +131,6 @@ func (op *convOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia
 	}
 	if grads[1], err = gorgonia.ApplyOp(newConvBackFilterOp(g), in[0], dpre); err != nil {
 		return nil, err
-	}
-	if op.bias {
-		if grads[2], err = gorgonia.ApplyOp(newBiasGradOp(4), dpre); err != nil {
-			return nil, err
-		}
 	}
 	return grads, nil
 }
@@ -197,12 +200,11 @@ func (op *convTOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 	return y, byDtype(dt, convTForward[float32], convTForward[float64])(op, g, y, in)
 }
 
-// convTForward runs op's forward pass, the adjoint kernel then the fused
+// convTForward runs op's forward pass, the adjoint kernel with the fused
 // bias and activation, in element type T.
 func convTForward[T floats](op *convTOp, g kernel.Geom, y gorgonia.Value, in []gorgonia.Value) error {
 	return withPlan(&op.plans, g, func(c *kernel.Conv[T]) {
-		c.BackInput(vals[T](y), vals[T](in[0]), vals[T](in[1]))
-		kernel.BiasAct(vals[T](y), vals[T](in[2]), op.act)
+		c.BackInputBiasAct(vals[T](y), vals[T](in[0]), vals[T](in[1]), vals[T](in[2]), op.act)
 	})
 }
 
@@ -218,20 +220,17 @@ func (op *convTOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgoni
 	if err != nil {
 		return nil, err
 	}
-	dpre, err := actGrad(op.act, out, grad)
+	dpre, db, err := actBiasGrad(op.act, out, grad)
 	if err != nil {
 		return nil, err
 	}
-	grads := make(gorgonia.Nodes, 3)
+	grads := gorgonia.Nodes{2: db}
 	if op.inputGrad {
 		if grads[0], err = gorgonia.ApplyOp(newConvOp(2, kernel.ActNone, false, true), dpre, in[1]); err != nil {
 			return nil, err
 		}
 	}
 	if grads[1], err = gorgonia.ApplyOp(newConvBackFilterOp(g), dpre, in[0]); err != nil {
-		return nil, err
-	}
-	if grads[2], err = gorgonia.ApplyOp(newBiasGradOp(4), dpre); err != nil {
 		return nil, err
 	}
 	return grads, nil

@@ -86,11 +86,11 @@ func (op *denseOp) DiffWRT(n int) []bool { return []bool{op.inputGrad, true, tru
 // and b (column sums of dpre), where dpre is the upstream gradient taken
 // back through the activation.
 func (op *denseOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dpre, err := actGrad(op.act, out, grad)
+	dpre, db, err := actBiasGrad(op.act, out, grad)
 	if err != nil {
 		return nil, err
 	}
-	grads := make(gorgonia.Nodes, 3)
+	grads := gorgonia.Nodes{2: db}
 	if op.inputGrad {
 		bi := &denseBackInputOp{opBase: newOpBase("denseBackInput"), xshape: in[0].Shape().Clone()}
 		if grads[0], err = gorgonia.ApplyOp(bi, dpre, in[1]); err != nil {
@@ -99,9 +99,6 @@ func (op *denseOp) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgoni
 	}
 	bw := &denseBackWeightOp{opBase: newOpBase("denseBackWeight"), inDims: op.inDims}
 	if grads[1], err = gorgonia.ApplyOp(bw, in[0], dpre); err != nil {
-		return nil, err
-	}
-	if grads[2], err = gorgonia.ApplyOp(newBiasGradOp(2), dpre); err != nil {
 		return nil, err
 	}
 	return grads, nil

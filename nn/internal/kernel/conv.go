@@ -136,7 +136,32 @@ func (c *Conv[T]) BackInput(dx, dy, w []T) {
 	checkLen("dx", dx, g.InLen())
 	checkLen("dy", dy, g.OutLen())
 	checkLen("w", w, g.WLen())
-	c.dx, c.dy, c.w = dx, dy, w
+	c.dx, c.dy, c.w, c.b, c.act = dx, dy, w, nil, ActNone
+	if c.vec.bwiScatter || c.vec.bwiGather {
+		c.prepareBackInputKernel(w)
+	}
+	parallel(&c.job, c.parts, c.bwiFn)
+	c.clearArgs()
+}
+
+// BackInputBiasAct computes dx = act(conv^T(dy, w) + b), the forward pass of
+// a transposed convolution with fused bias and activation: each image gets
+// its bias and activation while it is still in cache, in the same pass as
+// the copy out of the scratch image where the kernels allow. b may be nil
+// (no bias). It panics if the slice lengths do not match the geometry (b
+// has length Cin).
+func (c *Conv[T]) BackInputBiasAct(dx, dy, w, b []T, act Act) {
+	if b != nil {
+		checkLen("b", b, c.g.Cin)
+	}
+	if act != ActNone && act != ActReLU && act != ActSigmoid {
+		panic("kernel: unknown activation " + act.String())
+	}
+	g := c.g
+	checkLen("dx", dx, g.InLen())
+	checkLen("dy", dy, g.OutLen())
+	checkLen("w", w, g.WLen())
+	c.dx, c.dy, c.w, c.b, c.act = dx, dy, w, b, act
 	if c.vec.bwiScatter || c.vec.bwiGather {
 		c.prepareBackInputKernel(w)
 	}
@@ -235,6 +260,9 @@ func (c *Conv[T]) backInputPart(p int) {
 		if c.vec.bwiGather {
 			c.padOutput(buf, dy)
 			forwardImageVec8(&c.lg, f32(dx), f32(buf), f32(c.wt), nil)
+			if c.b != nil || c.act != ActNone {
+				BiasAct(dx, c.b, c.act)
+			}
 			continue
 		}
 		clear(buf)
@@ -243,7 +271,30 @@ func (c *Conv[T]) backInputPart(p int) {
 		} else {
 			c.backInputImage(buf, dy, c.w)
 		}
-		c.cropImage(dx, buf)
+		c.cropOut(dx, buf)
+	}
+}
+
+// cropOut copies the centre of the padded image xp into x, adding the bias
+// and applying the activation of a BackInputBiasAct. The scalar float32
+// ReLU, the case of every transposed convolution in WebAssembly, does it in
+// the copy; the others copy, then call BiasAct on the cached image.
+func (c *Conv[T]) cropOut(x, xp []T) {
+	switch {
+	case c.b == nil && c.act == ActNone:
+		c.cropImage(x, xp)
+	case c.b != nil && c.act == ActReLU && isF32[T]() && !vectorEnabled:
+		cin := c.g.Cin
+		rowIn := c.g.W * cin
+		rowPad := c.wp * cin
+		left := c.padLeft * cin
+		for h := 0; h < c.g.H; h++ {
+			src := xp[(c.padTop+h)*rowPad+left:]
+			copyBiasReLU32(f32(x[h*rowIn:(h+1)*rowIn]), f32(src[:rowIn]), f32(c.b))
+		}
+	default:
+		c.cropImage(x, xp)
+		BiasAct(x, c.b, c.act)
 	}
 }
 

@@ -524,13 +524,16 @@ func TestZeroAllocs(t *testing.T) {
 			c := mustConv[float32](t, g)
 			x, y, w, b := make([]float32, g.InLen()), make([]float32, g.OutLen()), make([]float32, g.WLen()), make([]float32, g.Cout)
 			dx, dw, db := make([]float32, g.InLen()), make([]float32, g.WLen()), make([]float32, g.Cout)
+			bi := make([]float32, g.Cin)
 			for name, f := range map[string]func(){
-				"Forward":    func() { c.Forward(y, x, w, b, ActReLU) },
-				"BackInput":  func() { c.BackInput(dx, y, w) },
-				"BackFilter": func() { c.BackFilter(dw, db, x, y) },
-				"ActBack":    func() { ActBackward(ActSigmoid, y, y, y) },
-				"BiasAct":    func() { BiasAct(y, b, ActSigmoid) },
-				"SumRows":    func() { SumRows(db, y) },
+				"Forward":          func() { c.Forward(y, x, w, b, ActReLU) },
+				"BackInput":        func() { c.BackInput(dx, y, w) },
+				"BackInputBiasAct": func() { c.BackInputBiasAct(dx, y, w, bi, ActReLU) },
+				"ActBackSum":       func() { ActBackwardSum(ActReLU, y, y, y, db) },
+				"BackFilter":       func() { c.BackFilter(dw, db, x, y) },
+				"ActBack":          func() { ActBackward(ActSigmoid, y, y, y) },
+				"BiasAct":          func() { BiasAct(y, b, ActSigmoid) },
+				"SumRows":          func() { SumRows(db, y) },
 			} {
 				if a := testing.AllocsPerRun(5, f); a != 0 {
 					t.Errorf("%s: %v allocations per call, want 0", name, a)
