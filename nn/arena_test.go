@@ -2,8 +2,11 @@ package nn
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
+	"weak"
 )
 
 func slabLen(s *slab) int {
@@ -43,7 +46,7 @@ func TestArenaSharesMemory(t *testing.T) {
 		}
 		gr.reset()
 		if i == 0 {
-			first = slabLen(&n.slab)
+			first = slabLen(n.slab)
 			// Every op output of the training graph: at least the
 			// activations and their gradients.
 			if first < 2*256*28*28*16 {
@@ -51,7 +54,7 @@ func TestArenaSharesMemory(t *testing.T) {
 			}
 			continue
 		}
-		if got := slabLen(&n.slab); got != first {
+		if got := slabLen(n.slab); got != first {
 			t.Errorf("graph %d (batch %d, train %v) grew the slab from %d to %d floats", i, c.b, c.train, first, got)
 		}
 	}
@@ -133,4 +136,42 @@ func allTrainable(m *Model) []bool {
 		all[i] = true
 	}
 	return all
+}
+
+// TestNetIsCollected: once a net is dropped, its graphs and the slab under
+// their outputs become garbage. Every op points to the slab, so a slab
+// inside the net made a cycle through gorgonia's tape machine, whose
+// finalizer kept every phase's net, the DAE's tens of MB included, alive
+// for the rest of the run.
+func TestNetIsCollected(t *testing.T) {
+	m, err := NewModel(ArchDAE, rand.New(rand.NewPCG(1, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newNet(m, allTrainable(m), 1e-3)
+	for _, train := range []bool{true, false} {
+		gr, err := n.graph(8, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gr.run(); err != nil {
+			t.Fatal(err)
+		}
+		gr.reset()
+	}
+	if len(n.slab.f32) == 0 {
+		t.Fatal("the graphs took nothing from the slab")
+	}
+	net, chunk := weak.Make(n), weak.Make(&n.slab.f32[0][0])
+	n.close()
+	n = nil
+	// A finalizer runs after the collection that finds its object
+	// unreachable, and frees it for the next one.
+	for i := 0; i < 20 && (net.Value() != nil || chunk.Value() != nil); i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if net.Value() != nil || chunk.Value() != nil {
+		t.Errorf("after 20 collections: net kept %v, slab kept %v", net.Value() != nil, chunk.Value() != nil)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"time"
 
@@ -245,6 +246,10 @@ func (r *runner) newNet(p Phase, m *Model, trainable []bool, lr float64) *net {
 	if r.hooks.phaseStart != nil {
 		r.hooks.phaseStart(p, m)
 	}
+	// Collect the previous phase's net before this one builds its graphs,
+	// so that the peak heap is one phase's, not two: in a browser worker
+	// that peak is the WebAssembly memory for the worker's whole life.
+	runtime.GC()
 	n := newNet(m, trainable, lr)
 	n.replicas = r.opts.Replicas
 	if h := r.hooks.gradHook; h != nil {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 
 	gorgonia "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -33,7 +34,12 @@ type net struct {
 	trainGraphs map[int]*graph
 	evalGraphs  map[int]*graph
 	vgs         map[int][]gorgonia.ValueGrad
-	slab        slab // the graphs' op outputs (see arena.go)
+	// slab holds the graphs' op outputs (see arena.go). It is an object
+	// of its own because every op points to it: were it part of the net,
+	// the ops would point back into the net, and the cycle net → graph →
+	// gorgonia's tape machine → ops → net would never be collected, since
+	// the tape machine has a finalizer.
+	slab *slab
 }
 
 // newNet wraps m, whose parameters marked in trainable will be updated
@@ -46,6 +52,7 @@ func newNet(m *Model, trainable []bool, lr float64) *net {
 		trainGraphs: map[int]*graph{},
 		evalGraphs:  map[int]*graph{},
 		vgs:         map[int][]gorgonia.ValueGrad{},
+		slab:        new(slab),
 	}
 	for _, p := range m.Params {
 		n.ps = append(n.ps, tensor.New(tensor.WithBacking(p.Data), tensor.WithShape(p.Shape...)))
@@ -70,7 +77,7 @@ func (n *net) graph(b int, train bool) (*graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	gr.useArena(&n.slab)
+	gr.useArena(n.slab)
 	cache[b] = gr
 	if train {
 		n.vgs[b] = gr.valueGrads(n.ps)
@@ -113,6 +120,11 @@ func (n *net) close() {
 	for _, m := range []map[int]*graph{n.trainGraphs, n.evalGraphs} {
 		for _, gr := range m {
 			gr.vm.Close()
+			// The tape machine's finalizer only closes it again (it frees
+			// CUDA state in gorgonia's cuda builds), and while set it
+			// keeps everything the machine reaches, the ops and their
+			// slab, for one more collection.
+			runtime.SetFinalizer(gr.vm, nil)
 		}
 	}
 }
