@@ -5,6 +5,7 @@ package jsenv
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/hack-pad/safejs"
 )
@@ -59,6 +60,65 @@ func (c CacheStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("Cache Storage %q: read %s: %w", c.Name, key, err)
 	}
 	return b, true, nil
+}
+
+// Open returns a reader over the body of the entry for key, and its size.
+// The body stays in JavaScript memory and the reader copies it into Go a
+// piece at a time, so that a dataset file, decompressed as it is read,
+// never has a whole second copy in the WebAssembly memory, which does not
+// shrink once grown.
+func (c CacheStore) Open(ctx context.Context, key string) (io.Reader, int64, bool, error) {
+	cache, err := c.open(ctx)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	resp, err := call(ctx, cache, "match", key)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("Cache Storage %q: match %s: %w", c.Name, key, err)
+	}
+	if resp.IsUndefined() || resp.IsNull() {
+		return nil, 0, false, nil
+	}
+	buf, err := call(ctx, resp, "arrayBuffer")
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("Cache Storage %q: read %s: %w", c.Name, key, err)
+	}
+	ctor, err := global("Uint8Array")
+	if err != nil {
+		return nil, 0, false, err
+	}
+	arr, err := ctor.New(buf)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("Cache Storage %q: read %s: %w", c.Name, key, err)
+	}
+	n, err := arr.Length()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return &jsReader{arr: arr, n: n}, int64(n), true, nil
+}
+
+// jsReader reads a JavaScript Uint8Array.
+type jsReader struct {
+	arr    safejs.Value
+	off, n int
+}
+
+func (r *jsReader) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n-r.off)
+	sub, err := r.arr.Call("subarray", r.off, r.off+k)
+	if err != nil {
+		return 0, err
+	}
+	got, err := safejs.CopyBytesToGo(p[:k], sub)
+	if err != nil {
+		return 0, err
+	}
+	r.off += got
+	return got, nil
 }
 
 // Put stores b under key. A full quota is an error whose message

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/hack-pad/safejs"
+	"io"
+	"testing/iotest"
 )
 
 // eval runs JavaScript source as a function body and returns its value.
@@ -122,6 +124,18 @@ func TestCacheStore(t *testing.T) {
 	got, ok, err := c.Get(ctx(t), key)
 	if !ok || err != nil || !bytes.Equal(got, want) {
 		t.Errorf("Get after Put: %d bytes, %v, %v", len(got), ok, err)
+	}
+	// Open streams the same bytes, in pieces of the reader's asking.
+	r, size, ok, err := c.Open(ctx(t), key)
+	if !ok || err != nil || size != int64(len(want)) {
+		t.Fatalf("Open: %d bytes, %v, %v", size, ok, err)
+	}
+	streamed, err := io.ReadAll(iotest.HalfReader(r))
+	if err != nil || !bytes.Equal(streamed, want) {
+		t.Errorf("Open then read: %d bytes, %v", len(streamed), err)
+	}
+	if _, _, ok, err := c.Open(ctx(t), "/warmstart-store/missing"); ok || err != nil {
+		t.Errorf("Open of a missing key: %v, %v", ok, err)
 	}
 	if _, ok, _ := (CacheStore{Name: DataCache}).Get(ctx(t), key); ok {
 		t.Error("two caches share entries")

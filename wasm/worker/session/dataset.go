@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -67,15 +68,14 @@ func (s *Session) file(ctx context.Context, run int64, url string, f data.FileIn
 		return dp, nil
 	}
 
-	b, ok, err := s.env.Data.Get(ctx, url)
+	r, n, ok, err := s.stored(ctx, url)
 	switch {
 	case err != nil:
 		*storageNotes = append(*storageNotes, fmt.Sprintf("the stored copy of %s could not be read (%v), so it was downloaded again", f.Name, err))
 	case ok:
-		n := int64(len(b))
 		say(protocol.DataCached, n, n)
 		say(protocol.DataCheck, n, n)
-		if dp, err := decodePart(url, b); err == nil {
+		if dp, err := decodeFrom(url, r); err == nil {
 			s.keep(f.Part, dp)
 			say(protocol.DataReady, n, n)
 			return dp, nil
@@ -103,7 +103,7 @@ func (s *Session) file(ctx context.Context, run int64, url string, f data.FileIn
 	if resp.Status != 200 {
 		return decodedPart{}, &dataError{httpError(url, resp)}
 	}
-	n := int64(len(resp.Body))
+	n = int64(len(resp.Body))
 	say(protocol.DataDownload, n, n)
 	say(protocol.DataCheck, n, n)
 	dp, err = decodePart(url, resp.Body)
@@ -118,6 +118,16 @@ func (s *Session) file(ctx context.Context, run int64, url string, f data.FileIn
 	return dp, nil
 }
 
+// stored opens the stored copy of a dataset file: as a stream when the
+// store can give one, else from its bytes.
+func (s *Session) stored(ctx context.Context, url string) (io.Reader, int64, bool, error) {
+	if ss, ok := s.env.Data.(StreamStore); ok {
+		return ss.Open(ctx, url)
+	}
+	b, ok, err := s.env.Data.Get(ctx, url)
+	return bytes.NewReader(b), int64(len(b)), ok, err
+}
+
 func (s *Session) keep(p data.Part, dp decodedPart) {
 	s.mu.Lock()
 	s.ds[p] = dp
@@ -128,7 +138,12 @@ func (s *Session) keep(p data.Part, dp decodedPart) {
 // reader checks a file on disk: gzip or raw IDX, kind, count, size and
 // the SHA-256 of the content.
 func decodePart(url string, b []byte) (decodedPart, error) {
-	im, labels, err := data.DecodeFile(url, bytes.NewReader(b))
+	return decodeFrom(url, bytes.NewReader(b))
+}
+
+// decodeFrom is decodePart on the file's content read from r.
+func decodeFrom(url string, r io.Reader) (decodedPart, error) {
+	im, labels, err := data.DecodeFile(url, r)
 	if err != nil {
 		return decodedPart{}, err
 	}

@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -55,6 +56,17 @@ type Store interface {
 	Put(ctx context.Context, key string, b []byte) error
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+}
+
+// StreamStore is a Store that can also hand out an entry as a stream.
+// The dataset files are read this way when the store allows it: they are
+// decompressed as they are read, so the compressed copy never needs room
+// in the worker's memory.
+type StreamStore interface {
+	Store
+	// Open returns a reader over the blob stored under key and its size;
+	// ok is false when there is none.
+	Open(ctx context.Context, key string) (r io.Reader, size int64, ok bool, err error)
 }
 
 // Response is an HTTP response as a [Fetcher] returns it.

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"io"
+	"sync"
+	"testing/iotest"
 	"warmstart/nn"
 	"warmstart/nn/data"
 	"warmstart/nn/spec"
@@ -705,4 +708,55 @@ func TestServe(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// streamStore is a MemStore that also hands out entries as streams, as
+// Cache Storage does in the browser, and counts what it was asked for.
+type streamStore struct {
+	*MemStore
+	mu          sync.Mutex
+	opens, gets int
+}
+
+func (s *streamStore) Open(ctx context.Context, key string) (io.Reader, int64, bool, error) {
+	s.mu.Lock()
+	s.opens++
+	s.mu.Unlock()
+	b, ok, err := s.MemStore.Get(ctx, key)
+	// One byte at a time: the decoder must not assume whole reads.
+	return iotest.OneByteReader(bytes.NewReader(b)), int64(len(b)), ok, err
+}
+
+func (s *streamStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
+	return s.MemStore.Get(ctx, key)
+}
+
+// TestStreamedStoredData: a store that can stream has its dataset files
+// read as streams, never whole; a good copy is used without a download
+// and a damaged one is downloaded again and replaced.
+func TestStreamedStoredData(t *testing.T) {
+	ss := &streamStore{MemStore: &MemStore{}}
+	h := newHarness(t, func(e *Env) { e.Data = ss })
+	h.serveReal()
+	imagesURL, labelsURL := "/data/"+data.TestImagesFile, "/data/"+data.TestLabelsFile
+	good := realFile(t, data.TestImagesFile)
+	ss.Put(context.Background(), imagesURL, good)
+	ss.Put(context.Background(), labelsURL, []byte("not an IDX file"))
+	h.send(&protocol.Start{Run: 1, Config: tinyConfig(), DataURL: "/data/"})
+	msgs := h.out.runEnd(0, 1)
+	if _, ok := msgs[len(msgs)-1].(*protocol.Result); !ok {
+		t.Fatalf("run: %s", describe(msgs))
+	}
+	if h.fetch.count(imagesURL) != 0 || h.fetch.count(labelsURL) != 1 {
+		t.Errorf("downloads: images %d, labels %d; want 0 and 1", h.fetch.count(imagesURL), h.fetch.count(labelsURL))
+	}
+	if ss.opens != 2 || ss.gets != 0 {
+		t.Errorf("the store was opened %d times and read whole %d times, want 2 and 0", ss.opens, ss.gets)
+	}
+	if !bytes.Equal(ss.Keys()[labelsURL], realFile(t, data.TestLabelsFile)) {
+		t.Error("the damaged labels were not replaced")
+	}
 }
