@@ -50,15 +50,37 @@ func BiasAct[T Float](y, b []T, act Act) {
 }
 
 // copyBiasReLU32 sets dst to relu(src + b), b added to each consecutive row
-// of len(b) elements, with the same operations as biasAdd then relu.
+// of len(b) elements, with the same operations as biasAdd then relu: it
+// stores the sums, then clears the negative ones through dst's bits (see
+// bits32), row by row while they are in cache.
 func copyBiasReLU32(dst, src, b []float32) {
 	src = src[:len(dst)]
+	db := bits32(dst)
 	if len(b) == 8 {
 		b0, b1, b2, b3, b4, b5, b6, b7 := b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
 		for i := 0; i+8 <= len(dst); i += 8 {
 			s, d := (*[8]float32)(src[i:i+8]), (*[8]float32)(dst[i:i+8])
-			d[0], d[1], d[2], d[3] = relu32(s[0]+b0), relu32(s[1]+b1), relu32(s[2]+b2), relu32(s[3]+b3)
-			d[4], d[5], d[6], d[7] = relu32(s[4]+b4), relu32(s[5]+b5), relu32(s[6]+b6), relu32(s[7]+b7)
+			d[0], d[1], d[2], d[3] = s[0]+b0, s[1]+b1, s[2]+b2, s[3]+b3
+			d[4], d[5], d[6], d[7] = s[4]+b4, s[5]+b5, s[6]+b6, s[7]+b7
+			u := (*[8]uint32)(db[i : i+8])
+			u[0], u[1], u[2], u[3] = reluBits(u[0]), reluBits(u[1]), reluBits(u[2]), reluBits(u[3])
+			u[4], u[5], u[6], u[7] = reluBits(u[4]), reluBits(u[5]), reluBits(u[6]), reluBits(u[7])
+		}
+		return
+	}
+	if len(b) == 16 {
+		bb := (*[16]float32)(b)
+		for i := 0; i+16 <= len(dst); i += 16 {
+			s, d := (*[16]float32)(src[i:i+16]), (*[16]float32)(dst[i:i+16])
+			d[0], d[1], d[2], d[3] = s[0]+bb[0], s[1]+bb[1], s[2]+bb[2], s[3]+bb[3]
+			d[4], d[5], d[6], d[7] = s[4]+bb[4], s[5]+bb[5], s[6]+bb[6], s[7]+bb[7]
+			d[8], d[9], d[10], d[11] = s[8]+bb[8], s[9]+bb[9], s[10]+bb[10], s[11]+bb[11]
+			d[12], d[13], d[14], d[15] = s[12]+bb[12], s[13]+bb[13], s[14]+bb[14], s[15]+bb[15]
+			u := (*[16]uint32)(db[i : i+16])
+			u[0], u[1], u[2], u[3] = reluBits(u[0]), reluBits(u[1]), reluBits(u[2]), reluBits(u[3])
+			u[4], u[5], u[6], u[7] = reluBits(u[4]), reluBits(u[5]), reluBits(u[6]), reluBits(u[7])
+			u[8], u[9], u[10], u[11] = reluBits(u[8]), reluBits(u[9]), reluBits(u[10]), reluBits(u[11])
+			u[12], u[13], u[14], u[15] = reluBits(u[12]), reluBits(u[13]), reluBits(u[14]), reluBits(u[15])
 		}
 		return
 	}
@@ -66,16 +88,18 @@ func copyBiasReLU32(dst, src, b []float32) {
 		s, d := src[i:i+len(b)], dst[i:i+len(b)]
 		s = s[:len(d)]
 		for j, bv := range b[:len(d)] {
-			d[j] = relu32(s[j] + bv)
+			d[j] = s[j] + bv
+		}
+		u := db[i : i+len(b)]
+		for j, v := range u {
+			u[j] = reluBits(v)
 		}
 	}
 }
 
-// relu32 returns max(v, 0) as relu computes it, by masking v's bits.
-func relu32(v float32) float32 {
-	b := math.Float32bits(v)
-	return math.Float32frombits(b &^ uint32(int32(b)>>31))
-}
+// reluBits returns the bits of max(v, 0) given v's bits, as relu computes
+// it: a set sign bit clears the value.
+func reluBits(v uint32) uint32 { return v &^ uint32(int32(v)>>31) }
 
 // biasAdd adds b to each consecutive row of len(b) elements of y.
 func biasAdd[T Float](y, b []T) {
@@ -147,23 +171,45 @@ func ActBackward[T Float](act Act, dpre, y, dy []T) {
 	}
 }
 
-// reluBackward32 is ActBackward's ReLU for float32 without a branch per
-// element, which on data of random sign would be mispredicted half the
-// time (see reluGrad). The result is bit for bit that of the branching loop.
+// The float32 ReLU passes below work on the bits of the values, through
+// uint32 views of the slices (bits32), rather than through
+// math.Float32bits: Go's WebAssembly backend moves a float32 to an integer
+// register by a store and a load through the stack, three round trips per
+// element here, while a uint32 view loads the bits directly. Masks replace
+// branches, which Go's WebAssembly code takes through a jump table and
+// which data of random sign would mispredict half the time anyway.
+
+// bits32 returns the bits of s as a []uint32 over the same memory.
+func bits32(s []float32) []uint32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&s[0])), len(s))
+}
+
+// reluMask returns all ones if the float32 with bits y is > 0, else 0:
+// y > 0 exactly when its bits, read as an unsigned integer, lie in
+// [1, 0x7f800000] (+Inf included; zeros, negatives and NaNs excluded),
+// which one comparison of y-1 decides, and an arithmetic shift turns
+// into a mask.
+func reluMask(y uint32) uint32 {
+	return uint32((int64(y-1) - 0x7f800000) >> 63)
+}
+
+// reluBackward32 is ActBackward's ReLU for float32: bit for bit the
+// branching loop's result.
 func reluBackward32(dpre, y, dy []float32) {
-	y, dy = y[:len(dpre)], dy[:len(dpre)]
-	for i, v := range y {
-		dpre[i] = reluGrad(v, dy[i])
+	pb, yb, db := bits32(dpre), bits32(y), bits32(dy)
+	yb, db = yb[:len(pb)], db[:len(pb)]
+	for i, v := range yb {
+		pb[i] = db[i] & reluMask(v)
 	}
 }
 
-// reluGrad returns d if y > 0 and +0 otherwise, without a branch: y > 0
-// exactly when y's bits, read as an unsigned integer, lie in [1, 0x7f800000]
-// (+Inf included; zeros, negatives and NaNs excluded), which one comparison
-// of bits-1 decides and an arithmetic shift turns into a mask for d's bits.
+// reluGrad returns d if y > 0 and +0 otherwise, as reluBackward32 does
+// for one element.
 func reluGrad(y, d float32) float32 {
-	m := uint32((int64(math.Float32bits(y)-1) - 0x7f800000) >> 63)
-	return math.Float32frombits(math.Float32bits(d) & m)
+	return math.Float32frombits(math.Float32bits(d) & reluMask(math.Float32bits(y)))
 }
 
 // ActBackwardSum computes ActBackward(act, dpre, y, dy) and then
@@ -191,27 +237,52 @@ func ActBackwardSum[T Float](act Act, dpre, y, dy, db []T) {
 func reluBackwardSum32(dpre, y, dy, db []float32) {
 	clear(db)
 	cols := len(db)
+	pb, yb, gb := bits32(dpre), bits32(y), bits32(dy)
+	yb, gb = yb[:len(pb)], gb[:len(pb)]
+	// Each gradient is stored as bits and summed from the float32 view of
+	// the same memory, which keeps it out of the integer-to-float move.
 	if cols == 8 {
 		var a0, a1, a2, a3, a4, a5, a6, a7 float32
-		for i := 0; i+8 <= len(dpre); i += 8 {
-			yr, dr, pr := (*[8]float32)(y[i:i+8]), (*[8]float32)(dy[i:i+8]), (*[8]float32)(dpre[i:i+8])
-			d0, d1, d2, d3 := reluGrad(yr[0], dr[0]), reluGrad(yr[1], dr[1]), reluGrad(yr[2], dr[2]), reluGrad(yr[3], dr[3])
-			pr[0], pr[1], pr[2], pr[3] = d0, d1, d2, d3
-			a0, a1, a2, a3 = a0+d0, a1+d1, a2+d2, a3+d3
-			d4, d5, d6, d7 := reluGrad(yr[4], dr[4]), reluGrad(yr[5], dr[5]), reluGrad(yr[6], dr[6]), reluGrad(yr[7], dr[7])
-			pr[4], pr[5], pr[6], pr[7] = d4, d5, d6, d7
-			a4, a5, a6, a7 = a4+d4, a5+d5, a6+d6, a7+d7
+		for i := 0; i+8 <= len(pb); i += 8 {
+			yr, gr, pr := (*[8]uint32)(yb[i:i+8]), (*[8]uint32)(gb[i:i+8]), (*[8]uint32)(pb[i:i+8])
+			pr[0], pr[1], pr[2], pr[3] = gr[0]&reluMask(yr[0]), gr[1]&reluMask(yr[1]), gr[2]&reluMask(yr[2]), gr[3]&reluMask(yr[3])
+			pr[4], pr[5], pr[6], pr[7] = gr[4]&reluMask(yr[4]), gr[5]&reluMask(yr[5]), gr[6]&reluMask(yr[6]), gr[7]&reluMask(yr[7])
+			d := (*[8]float32)(dpre[i : i+8])
+			a0, a1, a2, a3 = a0+d[0], a1+d[1], a2+d[2], a3+d[3]
+			a4, a5, a6, a7 = a4+d[4], a5+d[5], a6+d[6], a7+d[7]
 		}
 		db[0], db[1], db[2], db[3], db[4], db[5], db[6], db[7] = a0, a1, a2, a3, a4, a5, a6, a7
 		return
 	}
-	for i := 0; i+cols <= len(dpre); i += cols {
-		yr, dr, pr := y[i:i+cols], dy[i:i+cols], dpre[i:i+cols]
-		dr, pr = dr[:len(yr)], pr[:len(yr)]
+	if cols == 16 {
+		// Two blocks of eight sums: sixteen would not fit in registers
+		// with the rest.
+		var a0, a1, a2, a3, a4, a5, a6, a7 float32
+		var c0, c1, c2, c3, c4, c5, c6, c7 float32
+		for i := 0; i+16 <= len(pb); i += 16 {
+			yr, gr, pr := (*[16]uint32)(yb[i:i+16]), (*[16]uint32)(gb[i:i+16]), (*[16]uint32)(pb[i:i+16])
+			pr[0], pr[1], pr[2], pr[3] = gr[0]&reluMask(yr[0]), gr[1]&reluMask(yr[1]), gr[2]&reluMask(yr[2]), gr[3]&reluMask(yr[3])
+			pr[4], pr[5], pr[6], pr[7] = gr[4]&reluMask(yr[4]), gr[5]&reluMask(yr[5]), gr[6]&reluMask(yr[6]), gr[7]&reluMask(yr[7])
+			pr[8], pr[9], pr[10], pr[11] = gr[8]&reluMask(yr[8]), gr[9]&reluMask(yr[9]), gr[10]&reluMask(yr[10]), gr[11]&reluMask(yr[11])
+			pr[12], pr[13], pr[14], pr[15] = gr[12]&reluMask(yr[12]), gr[13]&reluMask(yr[13]), gr[14]&reluMask(yr[14]), gr[15]&reluMask(yr[15])
+			d := (*[16]float32)(dpre[i : i+16])
+			a0, a1, a2, a3 = a0+d[0], a1+d[1], a2+d[2], a3+d[3]
+			a4, a5, a6, a7 = a4+d[4], a5+d[5], a6+d[6], a7+d[7]
+			c0, c1, c2, c3 = c0+d[8], c1+d[9], c2+d[10], c3+d[11]
+			c4, c5, c6, c7 = c4+d[12], c5+d[13], c6+d[14], c7+d[15]
+		}
+		db[0], db[1], db[2], db[3], db[4], db[5], db[6], db[7] = a0, a1, a2, a3, a4, a5, a6, a7
+		db[8], db[9], db[10], db[11], db[12], db[13], db[14], db[15] = c0, c1, c2, c3, c4, c5, c6, c7
+		return
+	}
+	for i := 0; i+cols <= len(pb); i += cols {
+		yr, gr, pr := yb[i:i+cols], gb[i:i+cols], pb[i:i+cols]
+		gr, pr = gr[:len(yr)], pr[:len(yr)]
+		d := dpre[i : i+cols]
+		d = d[:len(yr)]
 		for j, v := range yr {
-			d := reluGrad(v, dr[j])
-			pr[j] = d
-			db[j] += d
+			pr[j] = gr[j] & reluMask(v)
+			db[j] += d[j]
 		}
 	}
 }
@@ -285,9 +356,9 @@ func addTo[T Float](dst, src []T) {
 func relu[T Float](y []T) {
 	switch ys := any(y).(type) {
 	case []float32:
-		for i, v := range ys {
-			b := math.Float32bits(v)
-			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+		yb := bits32(ys)
+		for i, b := range yb {
+			yb[i] = reluBits(b)
 		}
 	case []float64:
 		for i, v := range ys {
