@@ -293,7 +293,8 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		}
 		cfg = resume.Config
 	}
-	if opts.OutDir == "" {
+	freshOut := opts.OutDir == ""
+	if freshOut {
 		name := "-seed" + strconv.FormatUint(cfg.Seed, 10)
 		if len(opts.Seeds) > 0 {
 			name = "-seeds" + opts.seedsArg
@@ -319,8 +320,21 @@ func (a *app) experiment(ctx context.Context, args []string) int {
 		fmt.Fprintf(a.stderr, "warmstart experiment: %v\nRun 'warmstart experiment -h' for usage.\n", err)
 		return exitUsage
 	}
+	if freshOut {
+		// Two runs started in the same second would share the default
+		// name: the second takes the next free one.
+		dir, err := claimDir(opts.OutDir)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "warmstart experiment: output directory: %v\n", err)
+			return exitError
+		}
+		if dir != opts.OutDir {
+			a.log.Info("output directory", "path", dir, "why", opts.OutDir+" was taken")
+		}
+		opts.OutDir = dir
+	}
 	if err := prepareOutDir(opts.OutDir); err != nil {
-		a.log.Error("output directory", "err", err)
+		fmt.Fprintf(a.stderr, "warmstart experiment: output directory: %v\n", err)
 		return exitError
 	}
 
@@ -355,7 +369,7 @@ func (a *app) seeds(ctx context.Context, ds *data.Dataset, cfg nn.Config, opts e
 		one := opts
 		one.OutDir = filepath.Join(opts.OutDir, "seed"+strconv.FormatUint(seed, 10))
 		if err := prepareOutDir(one.OutDir); err != nil {
-			a.log.Error("output directory", "err", err)
+			fmt.Fprintf(a.stderr, "warmstart experiment: output directory: %v\n", err)
 			return exitError
 		}
 		a.log.Info("seed", "seed", seed, "run", strconv.Itoa(i+1)+"/"+strconv.Itoa(len(opts.Seeds)))
@@ -445,6 +459,26 @@ func (a *app) runOne(ctx context.Context, ds *data.Dataset, cfg nn.Config, opts 
 	path := filepath.Join(opts.OutDir, report.MarkdownFile)
 	a.log.Info("report written", "path", path, "seconds", strconv.FormatFloat(rep.Seconds, 'f', 1, 64))
 	return rep, status
+}
+
+// claimDir creates and returns a new directory named base, or base-2,
+// base-3 and so on when that exists; creating it is what claims it, so
+// two processes never get the same one.
+func claimDir(base string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return "", err
+	}
+	dir := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || i > 1000 {
+			return "", err
+		}
+		dir = base + "-" + strconv.Itoa(i)
+	}
 }
 
 // prepareOutDir creates dir if needed and checks that files can be

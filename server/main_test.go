@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -203,8 +204,27 @@ func TestReportCommand(t *testing.T) {
 	if code := a.run(context.Background(), []string{"report", "-in", missing}); code != exitError {
 		t.Errorf("missing input: got exit status %d, want %d", code, exitError)
 	}
-	if !strings.Contains(stderr.String(), "missing.json") {
-		t.Errorf("the error does not name the missing file:\n%s", stderr)
+	if !strings.HasPrefix(stderr.String(), "warmstart report: ") || !strings.Contains(stderr.String(), "missing.json") {
+		t.Errorf("the error does not say the command and name the missing file:\n%s", stderr)
+	}
+}
+
+// TestExperimentOutDirError: an output folder that cannot be made is
+// refused, after the data checks, in a line that says so.
+func TestExperimentOutDirError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the real dataset")
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr := newTestApp()
+	if code := a.run(context.Background(), []string{"experiment", "-phases", "baseline", "-out", filepath.Join(file, "out")}); code != exitError {
+		t.Errorf("got exit status %d, want %d", code, exitError)
+	}
+	if !strings.Contains(stderr.String(), "\nwarmstart experiment: output directory: ") || !strings.Contains(stderr.String(), "not a directory") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }
 
@@ -338,5 +358,30 @@ func TestExperimentFailsBeforeTraining(t *testing.T) {
 				t.Error("a failed start left an output folder")
 			}
 		})
+	}
+}
+
+// TestClaimDir: runs started in the same second, whose default output
+// folders share a name, each get a folder of their own.
+func TestClaimDir(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "out", "20261204-120000-seed1")
+	var got []string
+	for range 3 {
+		dir, err := claimDir(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, dir)
+	}
+	want := []string{base, base + "-2", base + "-3"}
+	if !slices.Equal(got, want) {
+		t.Errorf("claimed %q, want %q", got, want)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := claimDir(filepath.Join(file, "out")); err == nil {
+		t.Error("a folder under a file was claimed")
 	}
 }

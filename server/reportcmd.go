@@ -55,13 +55,13 @@ func (a *app) report(_ context.Context, args []string) int {
 
 	f, err := os.Open(*in)
 	if err != nil {
-		a.log.Error("read results", "err", err)
+		fmt.Fprintf(a.stderr, "warmstart report: %v\n", err)
 		return exitError
 	}
 	rep, err := report.ReadResults(f)
 	f.Close()
 	if err != nil {
-		a.log.Error("read results", "file", *in, "err", err)
+		fmt.Fprintf(a.stderr, "warmstart report: %s: %v\n", *in, err)
 		return exitError
 	}
 	if err := report.Write(*out, rep); err != nil {
