@@ -235,11 +235,17 @@ func Locate(flagDir string, parts Part) (string, error) {
 		}
 		notes = append(notes, fmt.Sprintf("%s lacks %s", dir, strings.Join(missing, ", ")))
 	}
-	return "", fmt.Errorf("data: Fashion-MNIST files not found (%s): %w; run `make data`, "+
-		"or `apt-get install dataset-fashion-mnist`, or download the four files from "+
-		"https://github.com/zalandoresearch/fashion-mnist and pass -data DIR",
-		strings.Join(notes, "; "), fs.ErrNotExist)
+	return "", notFoundError("data: Fashion-MNIST files not found (" + strings.Join(notes, "; ") +
+		"); run `make data`, or `apt-get install dataset-fashion-mnist`, or download the four files from " +
+		"https://github.com/zalandoresearch/fashion-mnist and pass -data DIR")
 }
+
+// notFoundError is Locate's error: it says all there is to say and wraps
+// fs.ErrNotExist without repeating that error's own text.
+type notFoundError string
+
+func (e notFoundError) Error() string { return string(e) }
+func (e notFoundError) Unwrap() error { return fs.ErrNotExist }
 
 // missingFiles lists the dataset files of parts that dir lacks as regular
 // files.

@@ -303,5 +303,10 @@ func TestLocate(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, s)
 			}
 		}
+		// fs.ErrNotExist's own words would only repeat, or contradict, the
+		// notes ("is not a directory").
+		if err != nil && strings.Contains(err.Error(), fs.ErrNotExist.Error()) {
+			t.Errorf("got %v, which repeats %q", err, fs.ErrNotExist)
+		}
 	})
 }
