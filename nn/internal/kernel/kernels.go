@@ -1,5 +1,7 @@
 package kernel
 
+import "unsafe"
+
 // The per-image kernels below work on a zero-padded image of shape (hp,wp,Cin),
 // so no tap needs a bounds test. For a fixed output pixel and kernel row kh,
 // the three taps kw = 0, 1, 2 read (or write) 3*Cin consecutive elements of
@@ -17,6 +19,16 @@ package kernel
 // variants) whose register tiles reuse each loaded value several times and
 // whose inner loops are unrolled, with remainders written out as straight-line
 // code rather than a second loop where that is short.
+
+// uncheckedLoads: in the hot loops of forwardImage4, backFilterImage4,
+// backInputImage8 and backFilterImage's one-channel path, loads go through unsafe pointers rather than slice
+// indexing. Go's WebAssembly code pays a compare and a branch for every
+// bounds check it cannot prove away, and with strides that vary by layer
+// it can prove almost none: dropping them made backFilterImage4 a fifth
+// faster there. Each function checks the last index a loop will touch
+// before it starts (or reslices to the exact length that bounds every
+// access), so a wrong geometry still panics instead of reading past its
+// slice, and the kernel tests compare every geometry with a reference.
 
 // forwardImage computes y (OH,OW,Cout) = conv(xp, w) + bias for one padded
 // image; bias has length Cout.
@@ -144,6 +156,8 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 	co8 := cout &^ 7
 	dw = dw[:9*cin*cout]
 	xstep := s * cin
+	sz := unsafe.Sizeof(dw[0])
+	xstepB, coutB := uintptr(xstep)*sz, uintptr(cout)*sz
 	if cout%4 == 0 {
 		backFilterImage4(&c.l, dw, xp, dy)
 		return
@@ -196,14 +210,19 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 			for ; j+8 <= seg; j += 8 {
 				var a0, a1, a2, a3, a4, a5, a6, a7 T
 				for oh := 0; oh < c.oh; oh++ {
-					xo := (oh*s+kh)*rowPad + j
-					do := oh*c.ow*cout + co
+					x0, d0 := (oh*s+kh)*rowPad+j, oh*c.ow*cout+co
+					// The row's last loads, checked once here; the loop
+					// below reads through pointers (see uncheckedLoads).
+					_ = xp[x0+(c.ow-1)*xstep+7]
+					_ = dy[d0+(c.ow-1)*cout]
+					xb, db := unsafe.Pointer(&xp[x0]), unsafe.Pointer(&dy[d0])
+					xo, do := uintptr(0), uintptr(0)
 					var d T
 					var xs *[8]T
 					ow := 0
 					for ; ow+2 <= c.ow; ow += 2 {
-						d = dy[do]
-						xs = (*[8]T)(xp[xo : xo+8])
+						d = *(*T)(unsafe.Add(db, do))
+						xs = (*[8]T)(unsafe.Add(xb, xo))
 						a0 += xs[0] * d
 						a1 += xs[1] * d
 						a2 += xs[2] * d
@@ -212,10 +231,10 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 						a5 += xs[5] * d
 						a6 += xs[6] * d
 						a7 += xs[7] * d
-						xo += xstep
-						do += cout
-						d = dy[do]
-						xs = (*[8]T)(xp[xo : xo+8])
+						xo += xstepB
+						do += coutB
+						d = *(*T)(unsafe.Add(db, do))
+						xs = (*[8]T)(unsafe.Add(xb, xo))
 						a0 += xs[0] * d
 						a1 += xs[1] * d
 						a2 += xs[2] * d
@@ -224,12 +243,12 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 						a5 += xs[5] * d
 						a6 += xs[6] * d
 						a7 += xs[7] * d
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 					if ow < c.ow {
-						d = dy[do]
-						xs = (*[8]T)(xp[xo : xo+8])
+						d = *(*T)(unsafe.Add(db, do))
+						xs = (*[8]T)(unsafe.Add(xb, xo))
 						a0 += xs[0] * d
 						a1 += xs[1] * d
 						a2 += xs[2] * d
@@ -238,8 +257,8 @@ func (c *Conv[T]) backFilterImage(dw, xp, dy []T) {
 						a5 += xs[5] * d
 						a6 += xs[6] * d
 						a7 += xs[7] * d
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 				}
 				r := kh*seg + j
@@ -416,6 +435,10 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 	rowPad := l.rowPad
 	xstep := s * cin
 	w = w[:9*cin*cout]
+	// Every kernel load below is of four values at o = (kh*3*Cin+tap)*Cout
+	// + co, co+4 <= Cout, so within w: they go through a pointer (see
+	// uncheckedLoads).
+	wb, sz := unsafe.Pointer(&w[0]), unsafe.Sizeof(w[0])
 	var wr *[4]T
 	var v0, v1 T
 	for oh := 0; oh < l.oh; oh++ {
@@ -435,7 +458,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 					o := kh*seg*cout + co
 					j := 0
 					for ; j+4 <= len(x0); j += 4 {
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+0], x1[j+0]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -446,7 +469,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+1], x1[j+1]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -457,7 +480,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+2], x1[j+2]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -468,7 +491,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+3], x1[j+3]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -483,7 +506,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 					// The remaining seg mod 4 taps, without a loop.
 					switch len(x0) - j {
 					case 3:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+0], x1[j+0]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -494,7 +517,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+1], x1[j+1]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -505,7 +528,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+2], x1[j+2]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -517,7 +540,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a13 += v1 * wr[3]
 						o += cout
 					case 2:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+0], x1[j+0]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -528,7 +551,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						a13 += v1 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+1], x1[j+1]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -540,7 +563,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a13 += v1 * wr[3]
 						o += cout
 					case 1:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0, v1 = x0[j+0], x1[j+0]
 						a00 += v0 * wr[0]
 						a10 += v1 * wr[0]
@@ -570,28 +593,28 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 					o := kh*seg*cout + co
 					j := 0
 					for ; j+4 <= len(x0); j += 4 {
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+0]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+1]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+2]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+3]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
@@ -602,21 +625,21 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 					// The remaining seg mod 4 taps, without a loop.
 					switch len(x0) - j {
 					case 3:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+0]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+1]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+2]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
@@ -624,14 +647,14 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						o += cout
 					case 2:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+0]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
 						a02 += v0 * wr[2]
 						a03 += v0 * wr[3]
 						o += cout
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+1]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
@@ -639,7 +662,7 @@ func forwardImage4[T Float](l *layout, y, xp, w, bias []T) {
 						a03 += v0 * wr[3]
 						o += cout
 					case 1:
-						wr = (*[4]T)(w[o : o+4])
+						wr = (*[4]T)(unsafe.Add(wb, uintptr(o)*sz))
 						v0 = x0[j+0]
 						a00 += v0 * wr[0]
 						a01 += v0 * wr[1]
@@ -673,6 +696,8 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 	dy = dy[:l.oh*rowOut]
 	var d *[4]T
 	var v0, v1 T
+	sz := unsafe.Sizeof(v0)
+	xstepB, coutB := uintptr(xstep)*sz, uintptr(cout)*sz
 	for kh := range 3 {
 		j := 0
 		for ; j+2 <= seg; j += 2 {
@@ -682,11 +707,16 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 				for oh := 0; oh < l.oh; oh++ {
 					xs := xp[(oh*s+kh)*rowPad+j:]
 					ds := dy[oh*rowOut+co : (oh+1)*rowOut]
-					xo, do := 0, 0
+					// The row's last loads, checked once here; the loop
+					// below reads through pointers (see uncheckedLoads).
+					_ = xs[(l.ow-1)*xstep+1]
+					_ = ds[(l.ow-1)*cout+3]
+					xb, db := unsafe.Pointer(&xs[0]), unsafe.Pointer(&ds[0])
+					xo, do := uintptr(0), uintptr(0)
 					ow := 0
 					for ; ow+4 <= l.ow; ow += 4 {
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -695,10 +725,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -707,10 +737,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -719,10 +749,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -731,13 +761,13 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 					switch l.ow - ow {
 					case 3:
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -746,10 +776,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -758,10 +788,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -770,11 +800,11 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					case 2:
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -783,10 +813,10 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -795,11 +825,11 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					case 1:
-						v0, v1 = xs[xo], xs[xo+1]
-						d = (*[4]T)(ds[do : do+4])
+						v0, v1 = *(*T)(unsafe.Add(xb, xo)), *(*T)(unsafe.Add(xb, xo+sz))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a10 += v1 * d[0]
 						a01 += v0 * d[1]
@@ -808,8 +838,8 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 						a12 += v1 * d[2]
 						a03 += v0 * d[3]
 						a13 += v1 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 				}
 				g := (*[4]T)(dw[r*cout+co : r*cout+co+4])
@@ -831,94 +861,97 @@ func backFilterImage4[T Float](l *layout, dw, xp, dy []T) {
 				for oh := 0; oh < l.oh; oh++ {
 					xs := xp[(oh*s+kh)*rowPad+j:]
 					ds := dy[oh*rowOut+co : (oh+1)*rowOut]
-					xo, do := 0, 0
+					_ = xs[(l.ow-1)*xstep]
+					_ = ds[(l.ow-1)*cout+3]
+					xb, db := unsafe.Pointer(&xs[0]), unsafe.Pointer(&ds[0])
+					xo, do := uintptr(0), uintptr(0)
 					ow := 0
 					for ; ow+4 <= l.ow; ow += 4 {
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 					switch l.ow - ow {
 					case 3:
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					case 2:
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						xo += xstepB
+						do += coutB
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					case 1:
-						v0 = xs[xo]
-						d = (*[4]T)(ds[do : do+4])
+						v0 = *(*T)(unsafe.Add(xb, xo))
+						d = (*[4]T)(unsafe.Add(db, do))
 						a00 += v0 * d[0]
 						a01 += v0 * d[1]
 						a02 += v0 * d[2]
 						a03 += v0 * d[3]
-						xo += xstep
-						do += cout
+						xo += xstepB
+						do += coutB
 					}
 				}
 				g := (*[4]T)(dw[r*cout+co : r*cout+co+4])
@@ -942,6 +975,10 @@ func backInputImage8[T Float](l *layout, dxp, dy, w []T) {
 	seg := 3 * cin
 	rowPad := l.rowPad
 	w = w[:9*cin*cout]
+	// Every kernel load below is of eight values at o = (kh*3*Cin+tap)*Cout
+	// + co, co+8 <= Cout, so within w: they go through a pointer (see
+	// uncheckedLoads).
+	wb, sz := unsafe.Pointer(&w[0]), unsafe.Sizeof(w[0])
 	var wr *[8]T
 	for oh := 0; oh < l.oh; oh++ {
 		for ow := 0; ow < l.ow; ow++ {
@@ -955,48 +992,48 @@ func backInputImage8[T Float](l *layout, dxp, dy, w []T) {
 					o := kh*seg*cout + co
 					j := 0
 					for ; j+4 <= len(xs); j += 4 {
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+2] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+3] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
 					}
 					switch len(xs) - j {
 					case 3:
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+2] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
 					case 2:
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+1] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
 					case 1:
-						wr = (*[8]T)(w[o : o+8])
+						wr = (*[8]T)(unsafe.Add(wb, uintptr(o)*sz))
 						xs[j+0] += ((wr[0]*d0 + wr[1]*d1) + (wr[2]*d2 + wr[3]*d3)) +
 							((wr[4]*d4 + wr[5]*d5) + (wr[6]*d6 + wr[7]*d7))
 						o += cout
