@@ -173,8 +173,8 @@ func dot(a, b []float64) float64 {
 }
 
 // testGeoms returns geometries covering both strides, odd and even sizes,
-// tiny images and channel counts in {1,2,3,8,16}, plus the DAE layer shapes
-// with a small batch.
+// tiny images and channel counts in {1,2,3,8,16}, rows long enough for the
+// widest tiles, plus the DAE layer shapes with a small batch.
 func testGeoms() []Geom {
 	var gs []Geom
 	sizes := [][2]int{{1, 1}, {3, 3}, {5, 4}, {4, 5}, {6, 6}, {7, 7}, {2, 3}}
@@ -187,6 +187,10 @@ func testGeoms() []Geom {
 			}
 		}
 	}
+	// Rows long enough for the one-channel kernels' eight-pixel tiles,
+	// with and without a remainder.
+	gs = append(gs, Geom{N: 2, H: 5, W: 19, Cin: 3, Cout: 1, Stride: 1}, Geom{N: 1, H: 3, W: 8, Cin: 1, Cout: 1, Stride: 1},
+		Geom{N: 1, H: 4, W: 17, Cin: 2, Cout: 1, Stride: 2})
 	gs = append(gs, daeGeoms(2)...)
 	return gs
 }

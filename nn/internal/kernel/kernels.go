@@ -20,8 +20,9 @@ import "unsafe"
 // whose inner loops are unrolled, with remainders written out as straight-line
 // code rather than a second loop where that is short.
 
-// uncheckedLoads: in the hot loops of forwardImage4, backFilterImage4,
-// backInputImage8 and backFilterImage's one-channel path, loads go through unsafe pointers rather than slice
+// uncheckedLoads: in the hot loops of forwardImage4, forwardImage1,
+// backFilterImage4, backInputImage8 and backFilterImage's one-channel path,
+// loads go through unsafe pointers rather than slice
 // indexing. Go's WebAssembly code pays a compare and a branch for every
 // bounds check it cannot prove away, and with strides that vary by layer
 // it can prove almost none: dropping them made backFilterImage4 a fifth
@@ -298,9 +299,73 @@ func (c *Conv[T]) forwardImage1(y, xp, w []T, bias T) {
 	seg := 3 * cin
 	rowPad := c.wp * cin
 	xstep := s * cin
+	sz := unsafe.Sizeof(bias)
+	cinB := uintptr(cin) * sz
 	for oh := 0; oh < c.oh; oh++ {
 		yr := y[oh*c.ow : (oh+1)*c.ow]
 		ow := 0
+		if s == 1 {
+			// Tiles of eight adjacent outputs: for each kernel row and
+			// input channel, the ten inputs the tile reads are loaded
+			// once and each serves up to three outputs (kw = 0, 1, 2),
+			// while the three kernel values stay in registers: 13 loads
+			// for 24 multiply-adds, against 5 for 4 in the tiles below.
+			for ; ow+8 <= c.ow; ow += 8 {
+				a0, a1, a2, a3, a4, a5, a6, a7 := bias, bias, bias, bias, bias, bias, bias, bias
+				for kh := range 3 {
+					base := (oh+kh)*rowPad + ow*cin
+					// The tile's last input, checked once; the loads below
+					// go through pointers (see uncheckedLoads).
+					_ = xp[base+10*cin-1]
+					w0s := w[kh*seg : kh*seg+cin]
+					w1s := w[kh*seg+cin : kh*seg+2*cin]
+					w2s := w[kh*seg+2*cin : kh*seg+3*cin]
+					w1s, w2s = w1s[:len(w0s)], w2s[:len(w0s)]
+					xb := unsafe.Pointer(&xp[base])
+					var x T
+					for ci, w0 := range w0s {
+						w1, w2 := w1s[ci], w2s[ci]
+						p := unsafe.Add(xb, uintptr(ci)*sz)
+						x = *(*T)(p)
+						a0 += x * w0
+						x = *(*T)(unsafe.Add(p, 1*cinB))
+						a1 += x * w0
+						a0 += x * w1
+						x = *(*T)(unsafe.Add(p, 2*cinB))
+						a2 += x * w0
+						a1 += x * w1
+						a0 += x * w2
+						x = *(*T)(unsafe.Add(p, 3*cinB))
+						a3 += x * w0
+						a2 += x * w1
+						a1 += x * w2
+						x = *(*T)(unsafe.Add(p, 4*cinB))
+						a4 += x * w0
+						a3 += x * w1
+						a2 += x * w2
+						x = *(*T)(unsafe.Add(p, 5*cinB))
+						a5 += x * w0
+						a4 += x * w1
+						a3 += x * w2
+						x = *(*T)(unsafe.Add(p, 6*cinB))
+						a6 += x * w0
+						a5 += x * w1
+						a4 += x * w2
+						x = *(*T)(unsafe.Add(p, 7*cinB))
+						a7 += x * w0
+						a6 += x * w1
+						a5 += x * w2
+						x = *(*T)(unsafe.Add(p, 8*cinB))
+						a7 += x * w1
+						a6 += x * w2
+						x = *(*T)(unsafe.Add(p, 9*cinB))
+						a7 += x * w2
+					}
+				}
+				r := (*[8]T)(yr[ow : ow+8])
+				r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] = a0, a1, a2, a3, a4, a5, a6, a7
+			}
+		}
 		for ; ow+4 <= c.ow; ow += 4 {
 			a0, a1, a2, a3 := bias, bias, bias, bias
 			for kh := range 3 {
