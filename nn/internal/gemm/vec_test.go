@@ -19,7 +19,7 @@ func TestVec32AgainstNaive(t *testing.T) {
 	}
 	const tol = 1e-4 // float32 sums of at most 392 products of order 1, relative above 1
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, sz := range [][3]int{{1, 1, 1}, {4, 16, 3}, {5, 9, 13}, {7, 33, 5}, {8, 10, 100}, {256, 100, 392}, {13, 24, 17}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {4, 16, 3}, {5, 9, 13}, {7, 33, 5}, {8, 10, 100}, {256, 100, 392}, {13, 24, 17}, {6, 15, 7}, {3, 4, 9}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, tr := range []struct{ ta, tb bool }{{false, false}, {true, false}, {false, true}} {
 			t.Run(fmt.Sprintf("%dx%dx%d/ta=%v,tb=%v", m, n, k, tr.ta, tr.tb), func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 // biasAddVec adds b to each consecutive row of len(b) elements of y.
 func biasAddVec(y, b []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	n := len(b)
 	switch {
 	case n == 1:
@@ -53,6 +54,7 @@ func biasAddVec(y, b []float32) {
 // reluVec sets y[i] = max(y[i], 0) by clearing every element whose sign
 // bit is set, exactly like relu.
 func reluVec(y []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	i := 0
 	for ; i+8 <= len(y); i += 8 {
 		v := load8(y, i).AsInt32x8()
@@ -67,6 +69,7 @@ func reluVec(y []float32) {
 // reluBackwardVec sets dpre[i] = dy[i] where y[i] > 0 and 0 elsewhere.
 // The slices have equal lengths.
 func reluBackwardVec(dpre, y, dy []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	y, dy = y[:len(dpre)], dy[:len(dpre)]
 	var zero f32x8
 	i := 0
@@ -85,6 +88,7 @@ func reluBackwardVec(dpre, y, dy []float32) {
 // sigmoidBackwardVec sets dpre[i] = dy[i] * y[i] * (1 - y[i]), multiplying
 // left to right as the scalar code does. The slices have equal lengths.
 func sigmoidBackwardVec(dpre, y, dy []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	y, dy = y[:len(dpre)], dy[:len(dpre)]
 	one := archsimd.BroadcastFloat32x8(1)
 	i := 0
@@ -102,6 +106,7 @@ func sigmoidBackwardVec(dpre, y, dy []float32) {
 // in increasing row order; len(db) is a multiple of 8. Each lane is a
 // sequential sum, so the result equals the scalar one exactly.
 func sumRowsAddVec(db, dy []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	n := len(db)
 	switch n {
 	case 8:
@@ -137,6 +142,7 @@ func sumRowsAddVec(db, dy []float32) {
 // scalar math.Exp, which runs many times slower here after 256-bit vector
 // code has left the upper register halves in use.
 func sigmoidVec(y []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	var (
 		one   = archsimd.BroadcastFloat32x8(1)
 		hi    = archsimd.BroadcastFloat32x8(88)

@@ -24,6 +24,12 @@ const vectorBuild = true
 
 type f32x8 = archsimd.Float32x8
 
+// avxToSSE: every function here that runs 256-bit AVX code clears the
+// upper halves of the vector registers (VZEROUPPER) when it returns. The
+// rest of the program is compiled to SSE, and on Intel cores SSE code run
+// with those halves dirty pays for a false dependency on them: a softmax's
+// scalar math.Exp after the kernels took a third of a classifier step.
+
 // planVector chooses the vector kernels that fit the layout l.
 func planVector(l *layout) vecPlan {
 	return vecPlan{
@@ -68,6 +74,7 @@ func store8(v f32x8, s []float32, i int) {
 // accumulator. Leftover pixels go one at a time with one accumulator per
 // kernel row.
 func forwardImageVec8(l *layout, y, xp, w, bias []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	cin, cout, s := l.cin, l.cout, l.s
 	seg := 3 * cin
 	rowPad := l.rowPad
@@ -151,6 +158,7 @@ func forwardImageVec8(l *layout, y, xp, w, bias []float32) {
 // kernel vector loaded once per block; the eight accumulators are reduced
 // to four sums with horizontal adds at the end.
 func forwardImageVec1(l *layout, y, xp, w []float32, bias float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	cin, s := l.cin, l.s
 	seg := 3 * cin
 	rowPad := l.rowPad
@@ -222,6 +230,7 @@ func forwardImageVec1(l *layout, y, xp, w []float32, bias float32) {
 // the eight broadcast dy values times the matching rows of wt (two chains
 // of four fused multiply-adds) and are stored back.
 func backInputImageScatter(l *layout, dxp, dy, wt []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	cin, cout, s := l.cin, l.cout, l.s
 	rowPad := l.rowPad
 	wt = wt[:9*cin*cout]
@@ -276,6 +285,7 @@ func backInputImageScatter(l *layout, dxp, dy, wt []float32) {
 // extra taps read neighbouring or slack elements of xp) and stores only
 // the real ones.
 func backFilterImageVec8(l *layout, dw, xp, dy []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	cin, cout, s := l.cin, l.cout, l.s
 	seg := 3 * cin
 	rowPad := l.rowPad
@@ -324,6 +334,7 @@ func backFilterImageVec8(l *layout, dw, xp, dy []float32) {
 // own three accumulators, adding its broadcast dy value times its three
 // input vectors.
 func backFilterImageVec1(l *layout, dw, xp, dy []float32) {
+	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	cin, s := l.cin, l.s
 	seg := 3 * cin
 	rowPad := l.rowPad
