@@ -82,8 +82,8 @@ var scratch = sync.Pool{New: func() any { return new([]float32) }}
 // (k,n) row-major. The result is tiled in blocks of 4 rows by 16 columns
 // held in eight Float32x8 accumulators: each step along k broadcasts four
 // values of A and loads two vectors of a row of b, for eight fused
-// multiply-adds. Columns past the last multiple of 8 go through tail, in
-// the same order.
+// multiply-adds. Columns past the last multiple of 8 are summed in scalar
+// code in the same order.
 func vecKernel(m, n, k int, a []float32, rs, cs int, b, c []float32) {
 	defer archsimd.ClearAVXUpperBits() // see avxToSSE
 	_, _ = b[k*n-1], c[m*n-1]
@@ -138,52 +138,15 @@ func vecKernel(m, n, k int, a []float32, rs, cs int, b, c []float32) {
 			acc.Store((*[8]float32)(c[i*n+j : i*n+j+8]))
 		}
 	}
-	if nv < n {
-		tail(m, n, k, nv, a, rs, cs, b, c)
-	}
-}
-
-// tail computes the last n-nv < 8 columns of c with full vectors: along k
-// it loads the eight values from column nv of each row of b, the last few
-// of which belong to the next row and only fill lanes that are never
-// stored; the last row of b, which has no next row, is loaded partially.
-// A dense layer of 100 units leaves four columns, which in scalar code
-// took a quarter of the product's time.
-func tail(m, n, k, nv int, a []float32, rs, cs int, b, c []float32) {
-	last := (k-1)*n + nv // start of the last row's tail in b
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		var c0, c1, c2, c3 archsimd.Float32x8
-		for p := 0; p < k; p++ {
-			var bv archsimd.Float32x8
-			if p < k-1 {
-				bv = archsimd.LoadFloat32x8((*[8]float32)(b[p*n+nv : p*n+nv+8]))
-			} else {
-				bv = archsimd.LoadFloat32x8SlicePart(b[last:])
+	// The columns after the last full vector, for every row.
+	for i := 0; i < m; i++ {
+		for j := nv; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[i*rs+p*cs] * b[p*n+j]
 			}
-			ap := i*rs + p*cs
-			c0 = archsimd.BroadcastFloat32x8(a[ap]).MulAdd(bv, c0)
-			c1 = archsimd.BroadcastFloat32x8(a[ap+rs]).MulAdd(bv, c1)
-			c2 = archsimd.BroadcastFloat32x8(a[ap+2*rs]).MulAdd(bv, c2)
-			c3 = archsimd.BroadcastFloat32x8(a[ap+3*rs]).MulAdd(bv, c3)
+			c[i*n+j] = s
 		}
-		c0.StoreSlicePart(c[i*n+nv : (i+1)*n])
-		c1.StoreSlicePart(c[(i+1)*n+nv : (i+2)*n])
-		c2.StoreSlicePart(c[(i+2)*n+nv : (i+3)*n])
-		c3.StoreSlicePart(c[(i+3)*n+nv : (i+4)*n])
-	}
-	for ; i < m; i++ {
-		var acc archsimd.Float32x8
-		for p := 0; p < k; p++ {
-			var bv archsimd.Float32x8
-			if p < k-1 {
-				bv = archsimd.LoadFloat32x8((*[8]float32)(b[p*n+nv : p*n+nv+8]))
-			} else {
-				bv = archsimd.LoadFloat32x8SlicePart(b[last:])
-			}
-			acc = archsimd.BroadcastFloat32x8(a[i*rs+p*cs]).MulAdd(bv, acc)
-		}
-		acc.StoreSlicePart(c[i*n+nv : (i+1)*n])
 	}
 }
 
