@@ -35,7 +35,8 @@ func actBiasGrad(act kernel.Act, y, dy *gorgonia.Node) (dpre, db *gorgonia.Node,
 	if dpre, err = gorgonia.ApplyOp(op, y, dy); err != nil {
 		return nil, nil, err
 	}
-	db, err = gorgonia.ApplyOp(&actBiasOp{opBase: newOpBase("actBias"), src: op, dims: dims}, dpre)
+	bias := &actBiasOp{biasGradOp: biasGradOp{opBase: newOpBase("actBias"), dims: dims}, src: op}
+	db, err = gorgonia.ApplyOp(bias, dpre)
 	return dpre, db, err
 }
 
@@ -107,23 +108,13 @@ func resize[T any](s []T, n int) []T {
 }
 
 // actBiasOp is a bias gradient that its actGradOp already summed: it
-// takes that op's output, to run after it, and returns the sums.
+// takes that op's output, to run after it, and returns the sums. Its
+// types and shapes are biasGradOp's; only Do differs.
 //
 //	dpre: (…,C)  →  db: (C)
 type actBiasOp struct {
-	opBase
-	src    *actGradOp
-	dims   int
-	buffer // the output
-}
-
-func (op *actBiasOp) Arity() int { return 1 }
-func (op *actBiasOp) Type() hm.Type {
-	return hm.NewFnType(tensorType(op.dims), tensorType(1))
-}
-func (op *actBiasOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s := in[0].(tensor.Shape)
-	return tensor.Shape{s[len(s)-1]}, nil
+	biasGradOp
+	src *actGradOp
 }
 
 func (op *actBiasOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {

@@ -282,18 +282,11 @@ func (c *Conv[T]) backInputPart(p int) {
 func (c *Conv[T]) cropOut(x, xp []T) {
 	switch {
 	case c.b == nil && c.act == ActNone:
-		c.cropImage(x, xp)
+		c.cropImage(x, xp, nil)
 	case c.b != nil && c.act == ActReLU && isF32[T]() && !vectorEnabled:
-		cin := c.g.Cin
-		rowIn := c.g.W * cin
-		rowPad := c.wp * cin
-		left := c.padLeft * cin
-		for h := 0; h < c.g.H; h++ {
-			src := xp[(c.padTop+h)*rowPad+left:]
-			copyBiasReLU32(f32(x[h*rowIn:(h+1)*rowIn]), f32(src[:rowIn]), f32(c.b))
-		}
+		c.cropImage(x, xp, c.b)
 	default:
-		c.cropImage(x, xp)
+		c.cropImage(x, xp, nil)
 		BiasAct(x, c.b, c.act)
 	}
 }
@@ -359,15 +352,22 @@ func (c *Conv[T]) padOutput(buf, dy []T) {
 	clear(buf[(c.oh+1)*row : (c.oh+2)*row])
 }
 
-// cropImage copies the centre of the padded image xp into x.
-func (c *Conv[T]) cropImage(x, xp []T) {
+// cropImage copies the centre of the padded image xp into x. With
+// reluBias (float32 only) it stores relu(value + bias) instead, row by row
+// (copyBiasReLU32).
+func (c *Conv[T]) cropImage(x, xp, reluBias []T) {
 	cin := c.g.Cin
 	rowIn := c.g.W * cin
 	rowPad := c.wp * cin
 	left := c.padLeft * cin
 	for h := 0; h < c.g.H; h++ {
-		src := xp[(c.padTop+h)*rowPad+left:]
-		copy(x[h*rowIn:(h+1)*rowIn], src[:rowIn])
+		src := xp[(c.padTop+h)*rowPad+left:][:rowIn]
+		dst := x[h*rowIn : (h+1)*rowIn]
+		if reluBias != nil {
+			copyBiasReLU32(f32(dst), f32(src), f32(reluBias))
+		} else {
+			copy(dst, src)
+		}
 	}
 }
 
