@@ -151,10 +151,11 @@ bench: ## speed table: warmstart native, wasm in Node and Chromium, vs PyTorch a
 	bench/install.sh
 	$(GO) run ./bench/run -out bench/results.md
 
-bench-browser: data chromium web build ## slow (20 min): memory of training in Chromium, then the whole default experiment there (bench/browser-*.md)
+bench-browser: data chromium web build ## slow (15 min): memory of training in Chromium, then the whole default experiment there and natively (bench/browser-*.md)
 	@echo "== bench-browser"
 	$(GO) run ./bench/browsermem -workers 1,2 -out bench/browser-memory.md
-	$(GO) run ./bench/fullrun -out bench/browser-run.md
+	bin/warmstart experiment -quiet -out out/bench-native
+	$(GO) run ./bench/fullrun -native out/bench-native/results.json -out bench/browser-run.md
 
 bench-go: ## Go benchmarks of every kernel and training step, native (both builds) and wasm
 	@echo "== bench-go"
